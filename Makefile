@@ -1,0 +1,47 @@
+# modelbom developer tasks. Every target sets up .venv itself when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO_FIXTURE := fixtures/finetune-app
+
+.PHONY: all install demo test lint typecheck pytest bench golden clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: scan the bundled fixture repository and write demo-bom.json (CycloneDX 1.6)
+demo: $(STAMP)
+	$(BIN)/modelbom scan $(DEMO_FIXTURE) -o demo-bom.json
+	@echo "wrote demo-bom.json"
+
+## test: ruff, mypy --strict and the whole pytest suite
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## bench: build synthetic repositories and print scan figures
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+## golden: regenerate the golden files after an intended change in output
+golden: $(STAMP)
+	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+clean:
+	rm -rf $(VENV) demo-bom.json .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,201 @@
+"""The command line: ``modelbom scan PATH``. Thin: parse, call the engine, emit, exit.
+
+Exit codes: 0 success; 1 policy violation; 2 usage error; 3 incomplete scan under
+``--strict`` (unreadable files or unresolved components); 4 internal error. A user error
+is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from enum import IntEnum
+from pathlib import Path
+
+from modelbom import __version__
+from modelbom.emit import EmitOptions, OutputFormat, emitter_for
+from modelbom.emit.cyclonedx import SPEC_VERSIONS
+from modelbom.engine import scan
+from modelbom.errors import ModelbomError, OutputError, UsageError
+from modelbom.model import ScanResult
+from modelbom.model.text import display_text
+from modelbom.options import ScanOptions
+
+PROG = "modelbom"
+_MAX_UNKNOWNS_SHOWN = 20
+
+
+class ExitCode(IntEnum):
+    """What the process exit code means."""
+
+    OK = 0
+    POLICY_VIOLATION = 1
+    USAGE = 2
+    INCOMPLETE = 3
+    INTERNAL = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, shared by ``main`` and the docs check."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="AI bill-of-materials scanner: models, adapters, datasets and libraries.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sc = commands.add_parser(
+        "scan",
+        help="scan a repository and write a BOM",
+        description="Scan a repository (a working tree) and write a BOM or the findings.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    sc.add_argument("path", metavar="PATH", help="the repository or folder to scan")
+    sc.add_argument("-o", "--output", metavar="FILE", default="-", help="output file, - for stdout")
+    sc.add_argument(
+        "-f",
+        "--format",
+        type=OutputFormat,
+        choices=list(OutputFormat),
+        default=OutputFormat.CYCLONEDX_JSON,
+        help="output format",
+    )
+    sc.add_argument(
+        "--spec-version",
+        choices=sorted(SPEC_VERSIONS),
+        default="1.6",
+        help="CycloneDX specification version",
+    )
+    sc.add_argument(
+        "--offline", action="store_true", help="use only local sources; open no network connection"
+    )
+    sc.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 3 when a file could not be read or a component could not be resolved",
+    )
+    sc.add_argument(
+        "--reproducible",
+        action="store_true",
+        help="byte-identical output for identical input: no serial number or timestamp "
+        "(SOURCE_DATE_EPOCH, when set, gives the timestamp)",
+    )
+    sc.add_argument(
+        "--include-docs",
+        action="store_true",
+        help="keep components found only in docs and comments in the BOM",
+    )
+    sc.add_argument(
+        "--no-git", action="store_true", help="walk the file system even inside a git work tree"
+    )
+    sc.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    sc.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
+    )
+    return parser
+
+
+def _configure_logging(verbosity: int, quiet: bool) -> None:
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    logger = logging.getLogger("modelbom")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _say(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+_STAGE_VERBS = {"walk": "list", "read": "read", "crawl": "parse", "resolve": "resolve"}
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _summary(result: ScanResult) -> None:
+    stats = result.stats
+    _say(
+        f"scanned {_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled): "
+        f"{_count(len(result.findings), 'finding')}, "
+        f"{_count(len(result.components), 'component')}, "
+        f"{_count(len(result.unknowns), 'unknown')}, {len(result.unresolved)} unresolved"
+    )
+    for unknown in result.unknowns[:_MAX_UNKNOWNS_SHOWN]:
+        verb = _STAGE_VERBS[unknown.stage.value]
+        _say(f"could not {verb} {unknown.file}: {unknown.reason}")
+    if len(result.unknowns) > _MAX_UNKNOWNS_SHOWN:
+        _say(f"... and {len(result.unknowns) - _MAX_UNKNOWNS_SHOWN} more unknowns (see the output)")
+
+
+def _run_scan(args: argparse.Namespace) -> ExitCode:
+    root = Path(args.path)
+    if not root.exists():
+        raise UsageError(f"{display_text(args.path)}: no such file or directory")
+    if not root.is_dir():
+        raise UsageError(f"{display_text(args.path)}: not a directory")
+    options = ScanOptions(
+        root=root,
+        offline=args.offline,
+        include_docs=args.include_docs,
+        use_git=not args.no_git,
+    )
+    result = scan(options)
+    fmt: OutputFormat = args.format
+    data = emitter_for(fmt).emit(
+        result, EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
+    )
+    from modelbom.output import write_output
+
+    write_output(args.output, data)
+    if not args.quiet:
+        _summary(result)
+        if args.output != "-":
+            _say(f"wrote {display_text(args.output)} ({fmt.value})")
+    if args.strict and result.incomplete:
+        _say(
+            f"scan incomplete (--strict): {len(result.unknowns)} unknowns, "
+            f"{len(result.unresolved)} unresolved components"
+        )
+        return ExitCode.INCOMPLETE
+    return ExitCode.OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``modelbom`` console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
+        return int(exc.code) if isinstance(exc.code, int) else ExitCode.USAGE
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ExitCode.USAGE
+    _configure_logging(args.verbose, args.quiet)
+    try:
+        return int(_run_scan(args))
+    except (UsageError, OutputError) as exc:
+        _say(f"error: {exc}")
+        return ExitCode.USAGE
+    except ModelbomError as exc:
+        _say(f"internal error: {exc}")
+        return ExitCode.INTERNAL
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except Exception as exc:  # a bug: say so plainly, traceback only when asked for
+        _say(f"internal error: {type(exc).__name__}: {exc}")
+        if args.verbose >= 2:
+            traceback.print_exc()
+        else:
+            _say("run again with -vv to see the traceback, and please report it")
+        return ExitCode.INTERNAL

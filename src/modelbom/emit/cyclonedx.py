@@ -1,0 +1,267 @@
+"""CycloneDX ML-BOM (JSON, spec 1.6 or 1.7) through cyclonedx-python-lib.
+
+This is the only module that imports cyclonedx-python-lib. The BOM is built with the
+library, serialised, then finished in one place (:func:`_finish`): fields the library
+cannot express are added there, and reproducible mode drops the serial number and
+timestamp. The final document is validated against the official JSON schema bundled
+with the library before any byte is returned; a BOM that fails is an :class:`EmitError`
+and is never written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from cyclonedx.exception import MissingOptionalDependencyException
+from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
+from cyclonedx.model.bom import Bom, BomMetaData
+from cyclonedx.model.component import Component as CdxComponent
+from cyclonedx.model.component import ComponentType
+from cyclonedx.model.component_evidence import (
+    AnalysisTechnique,
+    ComponentEvidence,
+    Identity,
+    IdentityField,
+    Method,
+    Occurrence,
+)
+from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
+from cyclonedx.output.json import BY_SCHEMA_VERSION
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from packageurl import PackageURL
+
+from modelbom.emit.base import EmitError, EmitOptions, Emitter
+from modelbom.model import Component, Kind, ScanResult
+
+# Properties modelbom writes, all in its own namespace (documented in docs/cli.md).
+PROP_KIND = "modelbom:kind"
+PROP_SCOPE = "modelbom:scope"
+PROP_RESOLUTION = "modelbom:resolution"
+PROP_RESOLUTION_REASON = "modelbom:resolution:reason"
+PROP_RESOLUTION_SOURCE = "modelbom:resolution:source"
+PROP_UNKNOWN = "modelbom:unknown"
+PROP_GIT_COMMIT = "modelbom:git:commit"
+PROP_GIT_BRANCH = "modelbom:git:branch"
+PROP_OFFLINE = "modelbom:offline"
+PROP_REPRODUCIBLE = "modelbom:reproducible"
+
+SPEC_VERSIONS: dict[str, SchemaVersion] = {"1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}
+
+_COMPONENT_TYPES: dict[Kind, ComponentType] = {
+    Kind.MODEL: ComponentType.MACHINE_LEARNING_MODEL,
+    Kind.ADAPTER: ComponentType.MACHINE_LEARNING_MODEL,
+    Kind.HOSTED_MODEL: ComponentType.MACHINE_LEARNING_MODEL,
+    Kind.MODEL_FILE: ComponentType.MACHINE_LEARNING_MODEL,
+    Kind.DATASET: ComponentType.DATA,
+    Kind.LIBRARY: ComponentType.LIBRARY,
+}
+
+_HUB = "https://huggingface.co"
+_ROOT_REF = "root"
+
+
+def _hub_page(component: Component) -> ExternalReference | None:
+    """The Hub page of a model, adapter or dataset repository."""
+    if component.kind in (Kind.MODEL, Kind.ADAPTER):
+        return ExternalReference(
+            type=ExternalReferenceType.MODEL_CARD, url=XsUri(f"{_HUB}/{component.id}")
+        )
+    if component.kind is Kind.DATASET:
+        return ExternalReference(
+            type=ExternalReferenceType.WEBSITE, url=XsUri(f"{_HUB}/datasets/{component.id}")
+        )
+    return None
+
+
+def _properties(component: Component) -> Iterable[Property]:
+    yield Property(name=PROP_KIND, value=component.kind.value)
+    for scope in component.scopes:
+        yield Property(name=PROP_SCOPE, value=scope.value)
+    res = component.resolution
+    yield Property(name=PROP_RESOLUTION, value=res.status.value)
+    if res.reason:
+        yield Property(name=PROP_RESOLUTION_REASON, value=res.reason)
+    if res.source:
+        yield Property(name=PROP_RESOLUTION_SOURCE, value=res.source)
+    for key, value in component.properties:
+        yield Property(name=f"modelbom:{component.kind.value}:{key}", value=value)
+
+
+def _licenses(component: Component) -> list[LicenseExpression | DisjunctiveLicense]:
+    claims = component.licenses
+    expressions = [c for c in claims if c.expression]
+    if len(expressions) == 1 and len(claims) == 1:
+        return [
+            LicenseExpression(
+                expressions[0].expression or "", acknowledgement=LicenseAcknowledgement.DECLARED
+            )
+        ]
+    return [
+        DisjunctiveLicense(name=c.raw, acknowledgement=LicenseAcknowledgement.DECLARED)
+        for c in claims
+    ]
+
+
+def _evidence(component: Component) -> ComponentEvidence:
+    confidence = Decimal(str(round(component.confidence, 2)))
+    return ComponentEvidence(
+        identity=[
+            Identity(
+                field=IdentityField.NAME,
+                confidence=confidence,
+                methods=[
+                    Method(technique=AnalysisTechnique.SOURCE_CODE_ANALYSIS, confidence=confidence)
+                ],
+            )
+        ],
+        occurrences=[
+            Occurrence(
+                location=ev.file,
+                line=ev.line,
+                offset=ev.column,
+                additional_context=ev.snippet or None,
+            )
+            for ev in component.evidence
+        ],
+    )
+
+
+def _component(component: Component) -> CdxComponent:
+    page = _hub_page(component)
+    return CdxComponent(
+        type=_COMPONENT_TYPES[component.kind],
+        name=component.id,
+        version=component.revision or component.version,
+        bom_ref=component.bom_ref,
+        purl=PackageURL.from_string(component.purl) if component.purl else None,
+        licenses=_licenses(component),
+        evidence=_evidence(component),
+        external_references=[page] if page else [],
+        properties=list(_properties(component)),
+    )
+
+
+def _root(result: ScanResult) -> CdxComponent:
+    source = result.source
+    props = []
+    if source.commit:
+        props.append(Property(name=PROP_GIT_COMMIT, value=source.commit))
+    if source.branch:
+        props.append(Property(name=PROP_GIT_BRANCH, value=source.branch))
+    refs = []
+    if source.remote_url:
+        try:
+            refs.append(
+                ExternalReference(type=ExternalReferenceType.VCS, url=XsUri(source.remote_url))
+            )
+        except ValueError:
+            props.append(Property(name="modelbom:git:remote", value=source.remote_url))
+    return CdxComponent(
+        type=ComponentType.APPLICATION,
+        name=source.name,
+        bom_ref=_ROOT_REF,
+        external_references=refs,
+        properties=props,
+    )
+
+
+def _tool() -> CdxComponent:
+    from modelbom import __version__
+
+    return CdxComponent(type=ComponentType.APPLICATION, name="modelbom", version=__version__)
+
+
+def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
+    """The library's model of the BOM, before serialisation."""
+    root = _root(result)
+    metadata = BomMetaData(component=root)
+    metadata.tools.components.add(_tool())
+    for unknown in result.unknowns:
+        metadata.properties.add(
+            Property(
+                name=PROP_UNKNOWN, value=f"{unknown.file} [{unknown.stage.value}] {unknown.reason}"
+            )
+        )
+    if result.offline:
+        metadata.properties.add(Property(name=PROP_OFFLINE, value="true"))
+    if options.reproducible:
+        metadata.properties.add(Property(name=PROP_REPRODUCIBLE, value="true"))
+    components = [_component(c) for c in result.components]
+    bom = Bom(components=components, metadata=metadata)
+    bom.register_dependency(root, components)
+    for component in components:
+        bom.register_dependency(component, [])
+    return bom
+
+
+def _source_date_epoch() -> str | None:
+    """The reproducible timestamp from ``SOURCE_DATE_EPOCH``, if set and valid."""
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw.isdigit():
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), tz=UTC).isoformat()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _finish(document: dict[str, Any], options: EmitOptions) -> dict[str, Any]:
+    """The one place where the serialised BOM is adjusted before validation."""
+    for component in document.get("components", []):
+        occurrences = component.get("evidence", {}).get("occurrences")
+        if occurrences:
+            # The library orders occurrences by an identity-based bom-ref first, which
+            # differs between runs; order them by where they are instead.
+            occurrences.sort(
+                key=lambda o: (
+                    o["location"],
+                    o.get("line", 0),
+                    o.get("offset", 0),
+                    o.get("additionalContext", ""),
+                )
+            )
+    if options.reproducible:
+        document.pop("serialNumber", None)
+        metadata = document.get("metadata", {})
+        timestamp = _source_date_epoch()
+        if timestamp:
+            metadata["timestamp"] = timestamp
+        else:
+            metadata.pop("timestamp", None)
+    return document
+
+
+def validate(text: str, spec_version: str) -> str | None:
+    """Validate a CycloneDX JSON document; the first error's message, or ``None``."""
+    try:
+        error = JsonStrictValidator(SPEC_VERSIONS[spec_version]).validate_str(text)
+    except MissingOptionalDependencyException as exc:  # pragma: no cover - install problem
+        raise EmitError(f"schema validation is not available: {exc}") from exc
+    if error is None:
+        return None
+    return str(error.data.message) if hasattr(error.data, "message") else str(error)
+
+
+class CycloneDxJsonEmitter(Emitter):
+    """CycloneDX JSON, schema-validated."""
+
+    format_id = "cyclonedx-json"
+
+    def emit(self, result: ScanResult, options: EmitOptions) -> bytes:
+        """Build, serialise, finish and validate the BOM."""
+        if options.spec_version not in SPEC_VERSIONS:
+            raise EmitError(f"unsupported CycloneDX spec version {options.spec_version}")
+        bom = build_bom(result, options)
+        outputter = BY_SCHEMA_VERSION[SPEC_VERSIONS[options.spec_version]](bom)
+        document = _finish(json.loads(outputter.output_as_string()), options)
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        error = validate(text, options.spec_version)
+        if error is not None:
+            raise EmitError(f"the BOM failed CycloneDX {options.spec_version} validation: {error}")
+        return text.encode("utf-8")

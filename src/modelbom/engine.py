@@ -1,0 +1,142 @@
+"""The pipeline: walk -> crawl (guarded) -> merge -> resolve (guarded) -> ScanResult.
+
+The engine never prints and never exits; the CLI does both. Each crawler and resolver
+runs inside a guard so that one bad file or one failing source becomes an Unknown or an
+unresolved reason, and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from modelbom import __version__
+from modelbom.crawlers import Crawler, CrawlError, FileInput, default_crawlers
+from modelbom.errors import UsageError
+from modelbom.model import (
+    Component,
+    Finding,
+    Resolution,
+    ResolutionStatus,
+    ScanResult,
+    ScanStats,
+    SourceInfo,
+    Stage,
+    Unknown,
+    merge_findings,
+)
+from modelbom.model.text import display_text
+from modelbom.options import ScanOptions
+from modelbom.resolvers import Resolver, ResolverError, default_resolvers
+from modelbom.walk import FileEntry, ReadError, WalkOptions, read_bytes, walk
+
+log = logging.getLogger("modelbom.engine")
+
+
+def scan(
+    options: ScanOptions,
+    *,
+    crawlers: Sequence[Crawler] | None = None,
+    resolvers: Sequence[Resolver] | None = None,
+) -> ScanResult:
+    """Scan ``options.root`` and return everything found, sorted and deterministic."""
+    root = options.root
+    if not root.is_dir():
+        raise UsageError(f"{display_text(str(root))}: not a directory")
+    crawlers = default_crawlers() if crawlers is None else list(crawlers)
+    resolvers = default_resolvers() if resolvers is None else list(resolvers)
+
+    walked = walk(root, WalkOptions(use_git=options.use_git))
+    unknowns: list[Unknown] = list(walked.unknowns)
+    findings: list[Finding] = []
+    crawled = 0
+    for entry in walked.entries:
+        pure = PurePosixPath(entry.path)
+        wanting = [c for c in crawlers if c.wants(pure, entry.size)]
+        if not wanting:
+            continue
+        crawled += 1
+        for crawler in wanting:
+            findings.extend(_crawl_one(crawler, entry, options, unknowns))
+
+    components = merge_findings(findings, include_docs=options.include_docs)
+    components = [_resolve_one(c, resolvers, options) for c in components]
+
+    git = walked.git
+    source = SourceInfo(
+        name=display_text(root.resolve().name) or "root",
+        commit=git.commit if git else None,
+        branch=git.branch if git else None,
+        remote_url=git.remote_url if git else None,
+    )
+    return ScanResult(
+        tool_version=__version__,
+        source=source,
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        components=tuple(sorted(components, key=lambda c: c.key)),
+        unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
+        stats=ScanStats(files_listed=len(walked.entries), files_crawled=crawled),
+        offline=options.offline,
+    )
+
+
+def _crawl_one(
+    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
+) -> list[Finding]:
+    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown."""
+    limit = min(crawler.max_bytes, options.max_file_bytes)
+    try:
+        data = read_bytes(entry, limit, prefix=crawler.prefix_only)
+    except ReadError as exc:
+        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
+        return []
+    file = FileInput(
+        path=entry.path,
+        data=data,
+        size=entry.size,
+        truncated=crawler.prefix_only and len(data) < entry.size,
+    )
+    try:
+        return list(crawler.crawl(file))
+    except CrawlError as exc:
+        reason = f"{crawler.name}: {exc}"
+    except Exception as exc:  # the guard: a crawler bug must not end the scan
+        log.debug("crawler %s failed on %s", crawler.name, entry.path, exc_info=True)
+        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
+    unknowns.append(Unknown(file=entry.path, stage=Stage.CRAWL, reason=reason))
+    return []
+
+
+def _resolve_one(
+    component: Component, resolvers: Sequence[Resolver], options: ScanOptions
+) -> Component:
+    """Ask each resolver in order of trust; the first that knows the component wins."""
+    reasons: list[str] = []
+    for resolver in resolvers:
+        if resolver.requires_network and options.offline:
+            continue
+        try:
+            resolved = resolver.resolve(component)
+        except ResolverError as exc:
+            reasons.append(f"{resolver.name}: {exc}")
+            continue
+        except Exception as exc:  # the guard: a resolver bug must not end the scan
+            log.debug("resolver %s failed on %s", resolver.name, component.id, exc_info=True)
+            reasons.append(f"{resolver.name} resolver failed: {type(exc).__name__}: {exc}")
+            continue
+        if resolved is None:
+            continue
+        return component.model_copy(
+            update={
+                "licenses": resolved.licenses,
+                "resolution": Resolution(status=ResolutionStatus.RESOLVED, source=resolved.source),
+            }
+        )
+    if not reasons:
+        reasons.append("no source had license or lineage facts for it")
+    return component.model_copy(
+        update={
+            "resolution": Resolution(status=ResolutionStatus.UNRESOLVED, reason="; ".join(reasons))
+        }
+    )

@@ -1,0 +1,35 @@
+"""The format-neutral domain model: findings, components, evidence, unknowns.
+
+Every other package speaks these types; emitters turn them into bytes.
+"""
+
+from __future__ import annotations
+
+from modelbom.model.component import (
+    Component,
+    LicenseClaim,
+    Resolution,
+    ResolutionStatus,
+    merge_findings,
+)
+from modelbom.model.finding import DOCUMENTATION_SCOPES, Evidence, Finding, Kind, Scope
+from modelbom.model.result import ScanResult, ScanStats, SourceInfo
+from modelbom.model.unknown import Stage, Unknown
+
+__all__ = [
+    "DOCUMENTATION_SCOPES",
+    "Component",
+    "Evidence",
+    "Finding",
+    "Kind",
+    "LicenseClaim",
+    "Resolution",
+    "ResolutionStatus",
+    "ScanResult",
+    "ScanStats",
+    "Scope",
+    "SourceInfo",
+    "Stage",
+    "Unknown",
+    "merge_findings",
+]

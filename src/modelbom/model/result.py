@@ -1,0 +1,53 @@
+"""The result of a scan: the one format-neutral model every emitter renders."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from modelbom.model.component import Component
+from modelbom.model.finding import Finding
+from modelbom.model.unknown import Unknown
+
+
+class SourceInfo(BaseModel):
+    """What was scanned. Never holds an absolute path or a credential."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="The scanned folder's name.")
+    commit: str | None = None
+    branch: str | None = None
+    remote_url: str | None = Field(default=None, description="Credentials removed.")
+
+
+class ScanStats(BaseModel):
+    """Counters a person reads in the summary."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    files_listed: int = 0
+    files_crawled: int = 0
+
+
+class ScanResult(BaseModel):
+    """Findings, components and unknowns of one scan, all sorted."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    tool_version: str
+    source: SourceInfo
+    findings: tuple[Finding, ...] = ()
+    components: tuple[Component, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    stats: ScanStats = ScanStats()
+    offline: bool = False
+
+    @property
+    def unresolved(self) -> tuple[Component, ...]:
+        """Components the resolution stage found nothing for."""
+        return tuple(c for c in self.components if c.resolution.status == "unresolved")
+
+    @property
+    def incomplete(self) -> bool:
+        """True when something could not be read or resolved (``--strict`` fails on it)."""
+        return bool(self.unknowns or self.unresolved)

@@ -1,0 +1,30 @@
+"""Make untrusted strings safe to carry in the model and to serialise.
+
+File names may hold bytes that are not UTF-8 (read through ``surrogateescape``), and
+snippets may hold secrets or be arbitrarily long. These helpers run in the model's
+validators so nothing downstream has to remember them.
+"""
+
+from __future__ import annotations
+
+from modelbom.redact import redact
+
+SNIPPET_MAX = 200
+
+
+def display_text(raw: str) -> str:
+    """Return *raw* as valid UTF-8 text: undecodable bytes become ``\\xNN`` escapes."""
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return raw
+
+
+def clip_snippet(raw: str) -> str:
+    """Return a one-line, redacted snippet of at most :data:`SNIPPET_MAX` characters."""
+    text = " ".join(display_text(raw).split())
+    text = redact(text)
+    if len(text) > SNIPPET_MAX:
+        text = text[: SNIPPET_MAX - 1] + "\u2026"
+    return text

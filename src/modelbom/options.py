@@ -1,0 +1,25 @@
+"""Options of one scan, validated once at the boundary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The most any crawler may read of one file, whatever it asks for.
+DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class ScanOptions(BaseModel):
+    """Everything that changes what a scan does. Frozen: one scan, one set of options."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    root: Path
+    offline: bool = False
+    include_docs: bool = Field(
+        default=False,
+        description="Keep components found only in docs and comments in the BOM.",
+    )
+    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, gt=0)
+    use_git: bool = Field(default=True, description="List files through git in a work tree.")
