@@ -6,7 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+
+from modelbom.crawlers import Crawler
+from modelbom.emit import EmitOptions, OutputFormat, emitter_for
+from modelbom.engine import scan
+from modelbom.model import ScanResult
+from modelbom.options import ScanOptions
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
@@ -15,8 +23,8 @@ UPDATE_GOLDEN = os.environ.get("MODELBOM_UPDATE_GOLDEN") == "1"
 
 
 def copy_fixture(name: str, dest: Path) -> Path:
-    """Copy fixtures/<name> to dest/<name> (outside any git work tree) and return it."""
-    target = dest / name
+    """Copy fixtures/<name> to dest/<last part of name> (outside any git work tree)."""
+    target = dest / Path(name).name
     shutil.copytree(FIXTURES / name, target, symlinks=True)
     return target
 
@@ -45,3 +53,15 @@ def check_golden(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
     expected = path.read_text(encoding="utf-8")
     assert actual == expected, f"{name} differs; run `make golden` if the change is intended"
+
+
+def crawler_golden(crawlers: Sequence[Crawler], fixture: str, golden_name: str) -> ScanResult:
+    """Scan fixtures/<fixture> with only *crawlers* and compare its findings-json with
+    tests/golden/<golden_name>. The fixture is copied outside any git work tree first, so
+    the result does not depend on the state of this checkout. Returns the scan result."""
+    with tempfile.TemporaryDirectory(prefix="modelbom-golden-") as tmp:
+        root = copy_fixture(fixture, Path(tmp))
+        result = scan(ScanOptions(root=root), crawlers=crawlers, resolvers=[])
+    data = emitter_for(OutputFormat.FINDINGS_JSON).emit(result, EmitOptions())
+    check_golden(golden_name, data.decode())
+    return result

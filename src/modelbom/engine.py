@@ -59,6 +59,8 @@ def scan(
         crawled += 1
         for crawler in wanting:
             findings.extend(_crawl_one(crawler, entry, options, unknowns))
+    for crawler in crawlers:
+        findings.extend(_finish_one(crawler, unknowns))
 
     components = merge_findings(findings, include_docs=options.include_docs)
     components = [_resolve_one(c, resolvers, options) for c in components]
@@ -106,6 +108,17 @@ def _crawl_one(
         reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
     unknowns.append(Unknown(file=entry.path, stage=Stage.CRAWL, reason=reason))
     return []
+
+
+def _finish_one(crawler: Crawler, unknowns: list[Unknown]) -> list[Finding]:
+    """The crawler's cross-file findings; a failure becomes an Unknown for the root."""
+    try:
+        return list(crawler.finish())
+    except Exception as exc:  # the guard
+        log.debug("crawler %s failed to finish", crawler.name, exc_info=True)
+        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
+        unknowns.append(Unknown(file=".", stage=Stage.CRAWL, reason=reason))
+        return []
 
 
 def _resolve_one(

@@ -56,6 +56,14 @@ class Crawler(ABC):
     def crawl(self, file: FileInput) -> Iterable[Finding]:
         """Turn one file's bytes into findings. Raise :class:`CrawlError` on bad input."""
 
+    def finish(self) -> Iterable[Finding]:
+        """Findings that need every file seen first (names imported across modules).
+
+        Called once after the last :meth:`crawl` of a scan; a crawler instance serves one
+        scan only. The default has nothing to add.
+        """
+        return ()
+
 
 _TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec"})
 _EXAMPLE_DIRS = frozenset({"example", "examples", "sample", "samples", "demo", "demos"})

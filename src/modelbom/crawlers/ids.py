@@ -49,7 +49,8 @@ _LEGACY_MODEL = re.compile(
 )
 
 
-def _is_placeholder(segment: str) -> bool:
+def is_placeholder(segment: str) -> bool:
+    """Whether one segment of an id is a placeholder (``your-org``, ``<model>``, ``xxx``)."""
     low = segment.lower()
     return low in _PLACEHOLDER_SEGMENTS or low.startswith(_PLACEHOLDER_PREFIXES)
 
@@ -76,7 +77,7 @@ def hub_id(value: str, *, allow_single: bool = False) -> str | None:
         return None
     if any(not _SEGMENT.match(s) or "--" in s or ".." in s for s in segments):
         return None
-    if any(_is_placeholder(s) for s in segments):
+    if any(is_placeholder(s) for s in segments):
         return None
     if all(_NUMERIC.match(s) for s in segments):
         return None  # dates, fractions, versions

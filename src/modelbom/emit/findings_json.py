@@ -2,8 +2,9 @@
 
 Shape: ``{"format": "modelbom-findings", "format_version": 1, "findings": [...],
 "unknowns": [...]}``. Each finding has ``kind``, ``id``, ``file``, ``line`` first, then
-``column``, ``scope``, ``confidence``, ``crawler``, ``snippet``, and ``revision`` and
-``properties`` when present. Both lists are sorted; the output has no timestamps.
+``column``, ``scope``, ``confidence``, ``crawler``, ``snippet``, and ``cell`` and
+``cell_line`` (notebooks), ``revision``, ``version``, ``ecosystem`` and ``properties``
+when present. Both lists are sorted; the output has no timestamps.
 """
 
 from __future__ import annotations
@@ -32,8 +33,14 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "crawler": ev.crawler,
         "snippet": ev.snippet,
     }
-    if finding.revision is not None:
-        out["revision"] = finding.revision
+    if ev.cell is not None:
+        out["cell"] = ev.cell
+    if ev.cell_line is not None:
+        out["cell_line"] = ev.cell_line
+    for key in ("revision", "version", "ecosystem"):
+        value = getattr(finding, key)
+        if value is not None:
+            out[key] = value
     if finding.properties:
         out["properties"] = dict(sorted(finding.properties.items()))
     return out

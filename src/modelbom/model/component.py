@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from enum import StrEnum
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,6 +49,7 @@ class Component(BaseModel):
     id: str
     revision: str | None = None
     version: str | None = None
+    ecosystem: str | None = None
     purl: str | None = None
     licenses: tuple[LicenseClaim, ...] = ()
     evidence: tuple[Evidence, ...] = Field(min_length=1)
@@ -55,9 +57,15 @@ class Component(BaseModel):
     resolution: Resolution = Resolution()
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        """Identity of a component: kind, id and revision."""
-        return (self.kind.value, self.id, self.revision or "")
+    def key(self) -> tuple[str, str, str, str, str]:
+        """Identity of a component: kind, ecosystem, id, revision and version."""
+        return (
+            self.kind.value,
+            self.ecosystem or "",
+            self.id,
+            self.revision or "",
+            self.version or "",
+        )
 
     @property
     def bom_ref(self) -> str:
@@ -80,18 +88,29 @@ _HUB_KINDS = frozenset({Kind.MODEL, Kind.ADAPTER})
 _COMMIT_SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
-def hub_purl(kind: Kind, repo_id: str, revision: str | None) -> str | None:
-    """``pkg:huggingface/<namespace>/<name>[@<commit sha>]`` for a Hub model repository.
+_PURL_TYPES = {"pypi": "pypi", "npm": "npm"}
 
-    The purl version of a Hub repository is a commit sha; a branch or tag is not one, so
-    it is left out rather than written as a version it is not.
+
+def purl_for(finding: Finding) -> str | None:
+    """The package URL of a finding's component, where one is defined.
+
+    Hub models and adapters: ``pkg:huggingface/<namespace>/<name>[@<commit sha>]``. The
+    purl version of a Hub repository is a commit sha; a branch or tag is not one, so it
+    is left out rather than written as a version it is not. Libraries:
+    ``pkg:pypi/<name>[@<version>]`` or ``pkg:npm/<name>[@<version>]``.
     """
-    if kind not in _HUB_KINDS:
-        return None
-    purl = f"pkg:huggingface/{repo_id}"
-    if revision and _COMMIT_SHA.match(revision):
-        purl += f"@{revision}"
-    return purl
+    if finding.kind in _HUB_KINDS and finding.ecosystem in (None, "huggingface"):
+        purl = f"pkg:huggingface/{finding.id}"
+        if finding.revision and _COMMIT_SHA.match(finding.revision):
+            purl += f"@{finding.revision}"
+        return purl
+    if finding.kind is Kind.LIBRARY and finding.ecosystem in _PURL_TYPES:
+        name = finding.id.lower().replace("_", "-") if finding.ecosystem == "pypi" else finding.id
+        purl = f"pkg:{_PURL_TYPES[finding.ecosystem]}/{quote(name, safe='/')}"
+        if finding.version:
+            purl += f"@{quote(finding.version, safe='')}"
+        return purl
+    return None
 
 
 def merge_findings(findings: Iterable[Finding], *, include_docs: bool) -> list[Component]:
@@ -100,10 +119,9 @@ def merge_findings(findings: Iterable[Finding], *, include_docs: bool) -> list[C
     Findings whose every occurrence is in documentation or comments are left out unless
     *include_docs* is set; they remain in the findings list either way.
     """
-    grouped: dict[tuple[str, str, str], list[Finding]] = {}
+    grouped: dict[tuple[str, str, str, str, str], list[Finding]] = {}
     for finding in findings:
-        key = (finding.kind.value, finding.id, finding.revision or "")
-        grouped.setdefault(key, []).append(finding)
+        grouped.setdefault(finding.component_key, []).append(finding)
     components: list[Component] = []
     for key in sorted(grouped):
         group = sorted(grouped[key], key=Finding.sort_key)
@@ -121,7 +139,9 @@ def merge_findings(findings: Iterable[Finding], *, include_docs: bool) -> list[C
                 kind=first.kind,
                 id=first.id,
                 revision=first.revision,
-                purl=hub_purl(first.kind, first.id, first.revision),
+                version=first.version,
+                ecosystem=first.ecosystem,
+                purl=purl_for(first),
                 evidence=tuple(sorted(set(evidence), key=Evidence.sort_key)),
                 properties=tuple(sorted(props)),
             )

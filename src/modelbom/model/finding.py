@@ -48,6 +48,8 @@ class Evidence(BaseModel):
     crawler: str
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
     scope: Scope = Scope.CODE
+    cell: int | None = Field(default=None, ge=0, description="Notebook cell index (0-based).")
+    cell_line: int | None = Field(default=None, ge=1, description="Line within the cell.")
 
     @field_validator("file", mode="before")
     @classmethod
@@ -71,11 +73,15 @@ class Finding(BaseModel):
 
     kind: Kind
     id: str = Field(min_length=1)
-    revision: str | None = None
+    revision: str | None = Field(default=None, description="Hub revision (commit, branch, tag).")
+    version: str | None = Field(default=None, description="Library version, where pinned.")
+    ecosystem: str | None = Field(
+        default=None, description="Package ecosystem of a library (pypi, npm) or model source."
+    )
     evidence: Evidence
     properties: dict[str, str] = Field(default_factory=dict)
 
-    @field_validator("id", "revision", mode="before")
+    @field_validator("id", "revision", "version", "ecosystem", mode="before")
     @classmethod
     def _clean_text(cls, value: str | None) -> str | None:
         return None if value is None else redact(display_text(value))
@@ -85,7 +91,18 @@ class Finding(BaseModel):
     def _clean_properties(cls, value: dict[str, str]) -> dict[str, str]:
         return {k: redact(display_text(v)) for k, v in sorted(value.items())}
 
-    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+    @property
+    def component_key(self) -> tuple[str, str, str, str, str]:
+        """The identity of the component this finding belongs to."""
+        return (
+            self.kind.value,
+            self.ecosystem or "",
+            self.id,
+            self.revision or "",
+            self.version or "",
+        )
+
+    def sort_key(self) -> tuple[str, int, int, tuple[str, str, str, str, str]]:
         """Total order: where it was found first, then what."""
         ev = self.evidence
-        return (ev.file, ev.line, ev.column, self.kind.value, self.id, self.revision or "")
+        return (ev.file, ev.line, ev.column, self.component_key)
