@@ -47,6 +47,11 @@ _SHAPES: dict[str, re.Pattern[str]] = {
 }
 
 
+def has_shapes(provider: str) -> bool:
+    """Whether the model-name shapes of *provider* are known."""
+    return provider in _SHAPES
+
+
 def is_known_shape(provider: str, name: str) -> bool:
     """Whether *name* looks like one of *provider*'s model names (when the shape is known)."""
     shape = _SHAPES.get(provider)

@@ -99,6 +99,8 @@ def purl_for(finding: Finding) -> str | None:
     is left out rather than written as a version it is not. Libraries:
     ``pkg:pypi/<name>[@<version>]`` or ``pkg:npm/<name>[@<version>]``.
     """
+    if "*" in finding.id:
+        return None  # a pattern (an f-string with an unknown part), not one repository
     if finding.kind in _HUB_KINDS and finding.ecosystem in (None, "huggingface"):
         purl = f"pkg:huggingface/{finding.id}"
         if finding.revision and _COMMIT_SHA.match(finding.revision):

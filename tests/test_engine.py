@@ -1,0 +1,158 @@
+"""The engine: guards around crawlers and resolvers, limits, merging, scopes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from modelbom.crawlers import Crawler, CrawlError, FileInput, PythonCrawler
+from modelbom.engine import scan
+from modelbom.model import Component, Evidence, Finding, Kind, ResolutionStatus, Scope, Stage
+from modelbom.options import ScanOptions
+from modelbom.resolvers import Resolved, Resolver, ResolverError
+
+
+class ExplodingCrawler(Crawler):
+    """A crawler with a bug: it raises on every file it wants."""
+
+    name = "exploding"
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return path.suffix == ".txt"
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        raise ZeroDivisionError("division by zero in a crawler")
+
+
+class RefusingCrawler(Crawler):
+    """A crawler that rejects bad input the documented way."""
+
+    name = "refusing"
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return path.suffix == ".txt"
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        raise CrawlError("not the expected format")
+
+
+class DocsCrawler(Crawler):
+    """Reports one docs-scope finding per markdown file."""
+
+    name = "docs"
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return path.suffix == ".md"
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        ev = Evidence(file=file.path, line=1, crawler=self.name, scope=Scope.DOCS)
+        return [Finding(kind=Kind.MODEL, id="acme/only-in-docs", evidence=ev)]
+
+
+class FixedResolver(Resolver):
+    """Knows one component's license; fails on another."""
+
+    name = "fixed"
+
+    def resolve(self, component: Component) -> Resolved | None:
+        if component.id == "acme/known":
+            return Resolved(source="fixed")
+        if component.id == "acme/broken":
+            raise ResolverError("source answered 500")
+        return None
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_a_crawler_bug_becomes_an_unknown_and_the_scan_goes_on(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "x", "app.py": 'AutoModel.from_pretrained("acme/model-a")\n'})
+    result = scan(ScanOptions(root=tmp_path), crawlers=[ExplodingCrawler(), PythonCrawler()])
+    assert [c.id for c in result.components] == ["acme/model-a"]
+    (unknown,) = result.unknowns
+    assert unknown.file == "a.txt"
+    assert unknown.stage is Stage.CRAWL
+    assert (
+        unknown.reason
+        == "exploding crawler failed: ZeroDivisionError: division by zero in a crawler"
+    )
+
+
+def test_a_crawl_error_names_the_crawler_and_the_reason(tmp_path: Path) -> None:
+    write(tmp_path, {"a.txt": "x"})
+    result = scan(ScanOptions(root=tmp_path), crawlers=[RefusingCrawler()])
+    assert [(u.file, u.reason) for u in result.unknowns] == [
+        ("a.txt", "refusing: not the expected format")
+    ]
+
+
+def test_a_file_over_the_size_cap_is_an_unknown(tmp_path: Path) -> None:
+    write(
+        tmp_path, {"big.py": "x = 1\n" * 100, "small.py": 'AutoModel.from_pretrained("acme/m")\n'}
+    )
+    result = scan(ScanOptions(root=tmp_path, max_file_bytes=200))
+    assert [c.id for c in result.components] == ["acme/m"]
+    assert [(u.file, u.stage, u.reason) for u in result.unknowns] == [
+        ("big.py", Stage.READ, "file too large: 600 bytes (limit 200)")
+    ]
+    assert result.incomplete
+
+
+def test_docs_findings_stay_out_of_components_unless_asked(tmp_path: Path) -> None:
+    write(tmp_path, {"README.md": "see acme/only-in-docs"})
+    default = scan(ScanOptions(root=tmp_path), crawlers=[DocsCrawler()])
+    assert len(default.findings) == 1
+    assert default.components == ()
+    included = scan(ScanOptions(root=tmp_path, include_docs=True), crawlers=[DocsCrawler()])
+    assert [c.id for c in included.components] == ["acme/only-in-docs"]
+
+
+def test_resolvers_run_in_order_and_failures_are_reasons(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "app.py": "\n".join(
+                f'AutoModel.from_pretrained("acme/{name}")' for name in ("known", "broken", "other")
+            )
+        },
+    )
+    result = scan(ScanOptions(root=tmp_path), resolvers=[FixedResolver()])
+    status = {c.id: (c.resolution.status, c.resolution.reason) for c in result.components}
+    assert status["acme/known"] == (ResolutionStatus.RESOLVED, "")
+    assert status["acme/broken"] == (ResolutionStatus.UNRESOLVED, "fixed: source answered 500")
+    assert status["acme/other"][0] is ResolutionStatus.UNRESOLVED
+
+
+def test_network_resolvers_are_skipped_offline(tmp_path: Path) -> None:
+    class NetworkResolver(FixedResolver):
+        name = "network"
+        requires_network = True
+
+    write(tmp_path, {"app.py": 'AutoModel.from_pretrained("acme/known")\n'})
+    online = scan(ScanOptions(root=tmp_path), resolvers=[NetworkResolver()])
+    offline = scan(ScanOptions(root=tmp_path, offline=True), resolvers=[NetworkResolver()])
+    assert online.components[0].resolution.status is ResolutionStatus.RESOLVED
+    assert offline.components[0].resolution.status is ResolutionStatus.UNRESOLVED
+
+
+def test_components_merge_every_occurrence_sorted(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "b.py": 'AutoModel.from_pretrained("acme/shared")\n',
+            "a.py": 'x = 1\nAutoModel.from_pretrained("acme/shared")\n',
+        },
+    )
+    result = scan(ScanOptions(root=tmp_path))
+    (component,) = result.components
+    assert [(e.file, e.line) for e in component.evidence] == [("a.py", 2), ("b.py", 1)]
+    assert [(f.evidence.file, f.evidence.line) for f in result.findings] == [
+        ("a.py", 2),
+        ("b.py", 1),
+    ]
+    assert component.bom_ref == scan(ScanOptions(root=tmp_path)).components[0].bom_ref
