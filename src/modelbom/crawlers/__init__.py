@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.hf_files import HfFilesCrawler
+from modelbom.crawlers.javascript import JavaScriptCrawler
+from modelbom.crawlers.manifests import ManifestsCrawler
 from modelbom.crawlers.python import PythonCrawler
+from modelbom.crawlers.weights import WeightsCrawler
 
 __all__ = [
     "CrawlError",
     "Crawler",
     "FileInput",
+    "HfFilesCrawler",
+    "JavaScriptCrawler",
+    "ManifestsCrawler",
     "PythonCrawler",
+    "WeightsCrawler",
     "default_crawlers",
     "scope_of_path",
 ]
 
 
 def default_crawlers() -> list[Crawler]:
-    """Every crawler modelbom runs by default, in a fixed order."""
-    return [PythonCrawler()]
+    """A fresh instance of every crawler modelbom runs by default, in a fixed order.
+
+    Crawlers may keep state for one scan (names imported across modules, folders of a
+    diffusers pipeline), so each scan gets new instances.
+    """
+    return [
+        PythonCrawler(),
+        HfFilesCrawler(),
+        WeightsCrawler(),
+        ManifestsCrawler(),
+        JavaScriptCrawler(),
+    ]

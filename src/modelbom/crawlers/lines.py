@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import re
 
 
 class LineIndex:
@@ -11,7 +12,7 @@ class LineIndex:
     def __init__(self, text: str) -> None:
         self.text = text
         self._starts = [0]
-        self._starts.extend(i + 1 for i, ch in enumerate(text) if ch == "\n")
+        self._starts.extend(m.end() for m in re.finditer("\n", text))
 
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based (line, column) of the character at *offset*."""

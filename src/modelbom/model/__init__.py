@@ -6,8 +6,10 @@ Every other package speaks these types; emitters turn them into bytes.
 from __future__ import annotations
 
 from modelbom.model.component import (
+    BaseModelRef,
     Component,
     LicenseClaim,
+    Relation,
     Resolution,
     ResolutionStatus,
     merge_findings,
@@ -18,11 +20,13 @@ from modelbom.model.unknown import Stage, Unknown
 
 __all__ = [
     "DOCUMENTATION_SCOPES",
+    "BaseModelRef",
     "Component",
     "Evidence",
     "Finding",
     "Kind",
     "LicenseClaim",
+    "Relation",
     "Resolution",
     "ResolutionStatus",
     "ScanResult",

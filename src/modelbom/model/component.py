@@ -8,9 +8,13 @@ from collections.abc import Iterable
 from enum import StrEnum
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelbom.model.finding import DOCUMENTATION_SCOPES, Evidence, Finding, Kind, Scope
+from modelbom.model.text import display_text
+from modelbom.redact import redact
+
+_MAX_LICENSE_TEXT = 500
 
 
 class ResolutionStatus(StrEnum):
@@ -28,6 +32,9 @@ class Resolution(BaseModel):
     status: ResolutionStatus = ResolutionStatus.UNRESOLVED
     reason: str = ""
     source: str | None = None
+    fetched_at: str | None = Field(
+        default=None, description="ISO 8601 UTC time the facts were fetched (None: local)."
+    )
 
 
 class LicenseClaim(BaseModel):
@@ -35,8 +42,44 @@ class LicenseClaim(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    raw: str
-    expression: str | None = None  # SPDX expression (or LicenseRef-) when normalised
+    raw: str = Field(description="As declared: a card tag, an SPDX id, a license name.")
+    expression: str | None = Field(
+        default=None, description="Normalised SPDX expression, or a LicenseRef- id."
+    )
+    name: str | None = Field(default=None, description="license_name of a card saying other.")
+    link: str | None = Field(default=None, description="license_link of a card.")
+    source: str = Field(description="The resolver that found it: repository, hub, ...")
+    location: str | None = Field(
+        default=None, description="Where exactly: a repository path or a URL (no secrets)."
+    )
+    fetched_at: str | None = None
+    needs_review: bool = Field(
+        default=False, description="The raw text could not be normalised to a known license."
+    )
+
+    @field_validator("raw", "name", "link", "location", mode="before")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return None if value is None else redact(display_text(value))[:_MAX_LICENSE_TEXT]
+
+
+class Relation(StrEnum):
+    """How a model derives from a base model."""
+
+    ADAPTER = "adapter"
+    FINETUNE = "finetune"
+    QUANTIZED = "quantized"
+    MERGE = "merge"
+    BASE = "base"  # derived, relation not stated
+
+
+class BaseModelRef(BaseModel):
+    """One parent in a model's lineage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    relation: Relation = Relation.BASE
     source: str
 
 
@@ -52,7 +95,12 @@ class Component(BaseModel):
     ecosystem: str | None = None
     purl: str | None = None
     licenses: tuple[LicenseClaim, ...] = ()
-    evidence: tuple[Evidence, ...] = Field(min_length=1)
+    base_models: tuple[BaseModelRef, ...] = ()
+    datasets: tuple[str, ...] = Field(default=(), description="Datasets it was trained on.")
+    gated: str | None = Field(default=None, description="Hub gating: auto or manual.")
+    evidence: tuple[Evidence, ...] = Field(
+        default=(), description="Occurrences; empty for a component known only from lineage."
+    )
     properties: tuple[tuple[str, str], ...] = ()
     resolution: Resolution = Resolution()
 
@@ -80,8 +128,8 @@ class Component(BaseModel):
 
     @property
     def confidence(self) -> float:
-        """The highest confidence of any occurrence."""
-        return max(ev.confidence for ev in self.evidence)
+        """The highest confidence of any occurrence (1.0 for lineage-only components)."""
+        return max((ev.confidence for ev in self.evidence), default=1.0)
 
 
 _HUB_KINDS = frozenset({Kind.MODEL, Kind.ADAPTER})
