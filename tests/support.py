@@ -33,7 +33,8 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m modelbom ARGS`` in a fresh interpreter, capturing its output."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MODELBOM_")}
+    # The environment is already isolated by the autouse fixture in conftest.py.
+    full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "modelbom", *args],

@@ -7,9 +7,20 @@ from pathlib import Path, PurePosixPath
 
 from modelbom.crawlers import Crawler, CrawlError, FileInput, PythonCrawler
 from modelbom.engine import scan
-from modelbom.model import Component, Evidence, Finding, Kind, ResolutionStatus, Scope, Stage
+from modelbom.model import (
+    BaseModelRef,
+    Component,
+    Evidence,
+    Finding,
+    Kind,
+    LicenseClaim,
+    Relation,
+    ResolutionStatus,
+    Scope,
+    Stage,
+)
 from modelbom.options import ScanOptions
-from modelbom.resolvers import Resolved, Resolver, ResolverError
+from modelbom.resolvers import ResolveContext, Resolved, Resolver, ResolverError
 
 
 class ExplodingCrawler(Crawler):
@@ -56,7 +67,8 @@ class FixedResolver(Resolver):
 
     def resolve(self, component: Component) -> Resolved | None:
         if component.id == "acme/known":
-            return Resolved(source="fixed")
+            license = LicenseClaim(raw="mit", expression="MIT", source=self.name)
+            return Resolved(source=self.name, licenses=(license,))
         if component.id == "acme/broken":
             raise ResolverError("source answered 500")
         return None
@@ -121,23 +133,77 @@ def test_resolvers_run_in_order_and_failures_are_reasons(tmp_path: Path) -> None
             )
         },
     )
-    result = scan(ScanOptions(root=tmp_path), resolvers=[FixedResolver()])
+    result = scan(
+        ScanOptions(root=tmp_path, cache_dir=tmp_path / "cache"), resolvers=[FixedResolver()]
+    )
     status = {c.id: (c.resolution.status, c.resolution.reason) for c in result.components}
     assert status["acme/known"] == (ResolutionStatus.RESOLVED, "")
     assert status["acme/broken"] == (ResolutionStatus.UNRESOLVED, "fixed: source answered 500")
     assert status["acme/other"][0] is ResolutionStatus.UNRESOLVED
 
 
-def test_network_resolvers_are_skipped_offline(tmp_path: Path) -> None:
-    class NetworkResolver(FixedResolver):
-        name = "network"
-        requires_network = True
+class LineageResolver(Resolver):
+    """A tiny Hub: each model's base, licenses and training data, with a cycle."""
 
-    write(tmp_path, {"app.py": 'AutoModel.from_pretrained("acme/known")\n'})
-    online = scan(ScanOptions(root=tmp_path), resolvers=[NetworkResolver()])
-    offline = scan(ScanOptions(root=tmp_path, offline=True), resolvers=[NetworkResolver()])
-    assert online.components[0].resolution.status is ResolutionStatus.RESOLVED
-    assert offline.components[0].resolution.status is ResolutionStatus.UNRESOLVED
+    name = "lineage"
+    BASES = {
+        "acme/adapter": ("acme/finetune", Relation.ADAPTER),
+        "acme/finetune": ("acme/base", Relation.FINETUNE),
+        "acme/base": ("acme/finetune", Relation.BASE),  # a cycle, as found in the wild
+    }
+
+    def __init__(self) -> None:
+        self.offline: bool | None = None
+        self.asked: list[str] = []
+
+    def prepare(self, context: ResolveContext) -> None:
+        self.offline = context.offline
+
+    def resolve(self, component: Component) -> Resolved | None:
+        self.asked.append(component.id)
+        license = LicenseClaim(raw="apache-2.0", expression="Apache-2.0", source=self.name)
+        if component.kind is Kind.DATASET:
+            return Resolved(source=self.name, licenses=(license,))
+        base = self.BASES.get(component.id)
+        if base is None:
+            return None
+        return Resolved(
+            source=self.name,
+            licenses=(license,),
+            base_models=(BaseModelRef(id=base[0], relation=base[1], source=self.name),),
+            datasets=("acme/corpus",) if component.id == "acme/base" else (),
+            revision="a" * 40,
+        )
+
+
+def test_lineage_is_followed_once_per_component_through_cycles(tmp_path: Path) -> None:
+    write(tmp_path, {"app.py": 'PeftModel.from_pretrained(base, "acme/adapter")\n'})
+    resolver = LineageResolver()
+    result = scan(ScanOptions(root=tmp_path, cache_dir=tmp_path / "cache"), resolvers=[resolver])
+    got = {
+        (c.kind.value, c.id): (c.resolution.status.value, bool(c.evidence))
+        for c in result.components
+    }
+    assert got == {
+        ("adapter", "acme/adapter"): ("resolved", True),
+        ("model", "acme/finetune"): ("resolved", False),
+        ("model", "acme/base"): ("resolved", False),
+        ("dataset", "acme/corpus"): ("resolved", False),
+    }
+    assert sorted(resolver.asked) == sorted(
+        ["acme/adapter", "acme/finetune", "acme/base", "acme/corpus"]
+    )
+    assert resolver.offline is False
+    (adapter,) = [c for c in result.components if c.id == "acme/adapter"]
+    assert adapter.base_models[0].relation is Relation.ADAPTER
+    assert adapter.resolved_revision == "a" * 40
+
+
+def test_resolvers_learn_that_the_scan_is_offline(tmp_path: Path) -> None:
+    write(tmp_path, {"app.py": 'PeftModel.from_pretrained(base, "acme/adapter")\n'})
+    resolver = LineageResolver()
+    scan(ScanOptions(root=tmp_path, offline=True, cache_dir=tmp_path / "c"), resolvers=[resolver])
+    assert resolver.offline is True
 
 
 def test_components_merge_every_occurrence_sorted(tmp_path: Path) -> None:

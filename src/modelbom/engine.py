@@ -28,7 +28,10 @@ from modelbom.model import (
 )
 from modelbom.model.text import display_text
 from modelbom.options import ScanOptions
-from modelbom.resolvers import Resolver, ResolverError, default_resolvers
+from modelbom.resolution import resolve_all
+from modelbom.resolvers import Resolver, default_resolvers
+from modelbom.resolvers.base import ResolveContext
+from modelbom.resolvers.cache import ResolverCache, default_cache_path
 from modelbom.walk import FileEntry, ReadError, WalkOptions, read_bytes, walk
 
 log = logging.getLogger("modelbom.engine")
@@ -45,7 +48,7 @@ def scan(
     if not root.is_dir():
         raise UsageError(f"{display_text(str(root))}: not a directory")
     crawlers = default_crawlers() if crawlers is None else list(crawlers)
-    resolvers = default_resolvers() if resolvers is None else list(resolvers)
+    resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
     walked = walk(root, WalkOptions(use_git=options.use_git))
     unknowns: list[Unknown] = list(walked.unknowns)
@@ -63,7 +66,7 @@ def scan(
         findings.extend(_finish_one(crawler, unknowns))
 
     components = merge_findings(findings, include_docs=options.include_docs)
-    components = [_resolve_one(c, resolvers, options) for c in components]
+    components = _resolve(components, resolvers, findings, options)
 
     git = walked.git
     source = SourceInfo(
@@ -121,35 +124,36 @@ def _finish_one(crawler: Crawler, unknowns: list[Unknown]) -> list[Finding]:
         return []
 
 
-def _resolve_one(
-    component: Component, resolvers: Sequence[Resolver], options: ScanOptions
-) -> Component:
-    """Ask each resolver in order of trust; the first that knows the component wins."""
-    reasons: list[str] = []
-    for resolver in resolvers:
-        if resolver.requires_network and options.offline:
-            continue
-        try:
-            resolved = resolver.resolve(component)
-        except ResolverError as exc:
-            reasons.append(f"{resolver.name}: {exc}")
-            continue
-        except Exception as exc:  # the guard: a resolver bug must not end the scan
-            log.debug("resolver %s failed on %s", resolver.name, component.id, exc_info=True)
-            reasons.append(f"{resolver.name} resolver failed: {type(exc).__name__}: {exc}")
-            continue
-        if resolved is None:
-            continue
-        return component.model_copy(
-            update={
-                "licenses": resolved.licenses,
-                "resolution": Resolution(status=ResolutionStatus.RESOLVED, source=resolved.source),
-            }
+def _resolve(
+    components: list[Component],
+    resolvers: Sequence[Resolver],
+    findings: Sequence[Finding],
+    options: ScanOptions,
+) -> list[Component]:
+    """Run the resolution stage with the persistent cache open for its duration."""
+    if not resolvers:
+        return [
+            c.model_copy(
+                update={
+                    "resolution": Resolution(
+                        status=ResolutionStatus.UNRESOLVED, reason="no resolver was run"
+                    )
+                }
+            )
+            for c in components
+        ]
+    path = options.cache_dir / "cache.sqlite3" if options.cache_dir else default_cache_path()
+    cache = ResolverCache(path)
+    try:
+        context = ResolveContext(
+            findings=findings, offline=options.offline, refresh=options.refresh, cache=cache
         )
-    if not reasons:
-        reasons.append("no source had license or lineage facts for it")
-    return component.model_copy(
-        update={
-            "resolution": Resolution(status=ResolutionStatus.UNRESOLVED, reason="; ".join(reasons))
-        }
-    )
+        return resolve_all(
+            components,
+            resolvers,
+            context=context,
+            workers=options.workers,
+            max_depth=options.lineage_depth,
+        )
+    finally:
+        cache.close()

@@ -90,7 +90,10 @@ class Component(BaseModel):
 
     kind: Kind
     id: str
-    revision: str | None = None
+    revision: str | None = Field(default=None, description="The revision the code pins.")
+    resolved_revision: str | None = Field(
+        default=None, description="The commit sha the resolved facts describe."
+    )
     version: str | None = None
     ecosystem: str | None = None
     purl: str | None = None

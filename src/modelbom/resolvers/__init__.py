@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from modelbom.resolvers.base import Resolved, Resolver, ResolverError
+from typing import TYPE_CHECKING
 
-__all__ = ["Resolved", "Resolver", "ResolverError", "default_resolvers"]
+from modelbom.resolvers.base import (
+    ResolveContext,
+    Resolved,
+    Resolver,
+    ResolverError,
+    ResolverUnavailable,
+)
+
+if TYPE_CHECKING:
+    from modelbom.options import ScanOptions
+
+__all__ = [
+    "ResolveContext",
+    "Resolved",
+    "Resolver",
+    "ResolverError",
+    "ResolverUnavailable",
+    "default_resolvers",
+]
 
 
-def default_resolvers() -> list[Resolver]:
+def default_resolvers(options: ScanOptions | None = None) -> list[Resolver]:
     """The resolvers run by default, most trusted first."""
     return []

@@ -1,0 +1,39 @@
+"""Test isolation: no test reads or writes the user's caches or sends their tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_SECRET_VARS = (
+    "HF_TOKEN",
+    "HUGGING_FACE_HUB_TOKEN",
+    "HF_TOKEN_PATH",
+    "HF_OIDC_RESOURCE",
+    "CIVITAI_API_TOKEN",
+    "HF_ENDPOINT",
+    "HF_HUB_CACHE",
+    "HF_HUB_OFFLINE",
+    "MODELBOM_PYPI_URL",
+    "MODELBOM_NPM_REGISTRY",
+    "CIVITAI_API_BASE",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    home = tmp_path_factory.mktemp("env")
+    for name in _SECRET_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MODELBOM_CACHE_DIR", str(home / "modelbom-cache"))
+    monkeypatch.setenv("HF_HOME", str(home / "hf-home"))
+    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(Path(home) / "xdg-cache"))
+    yield
