@@ -26,7 +26,7 @@ FIXTURE = "finetune-app"
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> ScanResult:
     root = copy_fixture(FIXTURE, tmp_path_factory.mktemp("golden"))
-    return scan(ScanOptions(root=root))
+    return scan(ScanOptions(root=root, offline=True))
 
 
 def normalise_bom(text: str) -> str:

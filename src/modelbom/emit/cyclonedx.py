@@ -21,7 +21,7 @@ from cyclonedx.exception import MissingOptionalDependencyException
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
-from cyclonedx.model.component import ComponentType
+from cyclonedx.model.component import ComponentType, Pedigree
 from cyclonedx.model.component_evidence import (
     AnalysisTechnique,
     ComponentEvidence,
@@ -33,18 +33,31 @@ from cyclonedx.model.component_evidence import (
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.output.json import BY_SCHEMA_VERSION
 from cyclonedx.schema import SchemaVersion
+from cyclonedx.spdx import is_supported_id
 from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
-from modelbom.model import Component, Kind, ScanResult
+from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, ScanResult
 
 # Properties modelbom writes, all in its own namespace (documented in docs/cli.md).
 PROP_KIND = "modelbom:kind"
+PROP_RELATION = "modelbom:relation"
 PROP_SCOPE = "modelbom:scope"
 PROP_RESOLUTION = "modelbom:resolution"
 PROP_RESOLUTION_REASON = "modelbom:resolution:reason"
 PROP_RESOLUTION_SOURCE = "modelbom:resolution:source"
+PROP_RESOLUTION_FETCHED = "modelbom:resolution:fetched"
+PROP_RESOLVED_REVISION = "modelbom:resolved-revision"
+PROP_GATED = "modelbom:hub:gated"
+PROP_BASE_MODEL = "modelbom:base-model"
+PROP_TRAINED_ON = "modelbom:trained-on"
+PROP_DISCOVERED = "modelbom:discovered"
+PROP_LICENSE_SOURCE = "modelbom:license:source"
+PROP_LICENSE_LOCATION = "modelbom:license:location"
+PROP_LICENSE_FETCHED = "modelbom:license:fetched"
+PROP_LICENSE_DECLARED = "modelbom:license:declared"
+PROP_LICENSE_REVIEW = "modelbom:license:needs-review"
 PROP_UNKNOWN = "modelbom:unknown"
 PROP_GIT_COMMIT = "modelbom:git:commit"
 PROP_GIT_BRANCH = "modelbom:git:branch"
@@ -83,29 +96,90 @@ def _properties(component: Component) -> Iterable[Property]:
     yield Property(name=PROP_KIND, value=component.kind.value)
     for scope in component.scopes:
         yield Property(name=PROP_SCOPE, value=scope.value)
+    if not component.evidence:
+        yield Property(name=PROP_DISCOVERED, value="lineage")
     res = component.resolution
     yield Property(name=PROP_RESOLUTION, value=res.status.value)
     if res.reason:
         yield Property(name=PROP_RESOLUTION_REASON, value=res.reason)
     if res.source:
         yield Property(name=PROP_RESOLUTION_SOURCE, value=res.source)
+    if res.fetched_at:
+        yield Property(name=PROP_RESOLUTION_FETCHED, value=res.fetched_at)
+    if component.resolved_revision:
+        yield Property(name=PROP_RESOLVED_REVISION, value=component.resolved_revision)
+    if component.gated:
+        yield Property(name=PROP_GATED, value=component.gated)
+    for ref in component.base_models:
+        yield Property(name=PROP_BASE_MODEL, value=f"{ref.id} ({ref.relation.value}; {ref.source})")
+    for dataset in component.datasets:
+        yield Property(name=PROP_TRAINED_ON, value=dataset)
     for key, value in component.properties:
+        if (key, value) == ("discovered", "lineage"):
+            continue
         yield Property(name=f"modelbom:{component.kind.value}:{key}", value=value)
 
 
+def _license_properties(claim: LicenseClaim) -> list[Property]:
+    props = [Property(name=PROP_LICENSE_SOURCE, value=claim.source)]
+    if claim.location:
+        props.append(Property(name=PROP_LICENSE_LOCATION, value=claim.location))
+    if claim.fetched_at:
+        props.append(Property(name=PROP_LICENSE_FETCHED, value=claim.fetched_at))
+    if claim.raw != claim.expression:
+        props.append(Property(name=PROP_LICENSE_DECLARED, value=claim.raw))
+    if claim.needs_review:
+        props.append(Property(name=PROP_LICENSE_REVIEW, value="true"))
+    return props
+
+
 def _licenses(component: Component) -> list[LicenseExpression | DisjunctiveLicense]:
+    """Declared licenses, each with where it came from and when.
+
+    A compound SPDX expression stands alone in the list (the schema's rule), so it is
+    written as an expression only when it is the component's single claim; otherwise
+    each claim is one license entry (an SPDX id, or a name for anything else).
+    """
     claims = component.licenses
-    expressions = [c for c in claims if c.expression]
-    if len(expressions) == 1 and len(claims) == 1:
-        return [
-            LicenseExpression(
-                expressions[0].expression or "", acknowledgement=LicenseAcknowledgement.DECLARED
+    declared = LicenseAcknowledgement.DECLARED
+    if len(claims) == 1 and claims[0].expression and _is_compound(claims[0].expression):
+        return [LicenseExpression(claims[0].expression, acknowledgement=declared)]
+    out: list[LicenseExpression | DisjunctiveLicense] = []
+    for claim in claims:
+        url = _uri(claim.link)
+        expression = claim.expression
+        if expression and is_supported_id(expression):
+            out.append(
+                DisjunctiveLicense(
+                    id=expression,
+                    url=url,
+                    acknowledgement=declared,
+                    properties=_license_properties(claim),
+                )
             )
-        ]
-    return [
-        DisjunctiveLicense(name=c.raw, acknowledgement=LicenseAcknowledgement.DECLARED)
-        for c in claims
-    ]
+        else:
+            out.append(
+                DisjunctiveLicense(
+                    name=claim.name or expression or claim.raw,
+                    url=url,
+                    acknowledgement=declared,
+                    properties=_license_properties(claim),
+                )
+            )
+    return out
+
+
+def _is_compound(expression: str) -> bool:
+    return any(f" {op} " in f" {expression} " for op in ("AND", "OR", "WITH"))
+
+
+def _uri(link: str | None) -> XsUri | None:
+    if not link or not link.startswith(("http://", "https://")):
+        return None
+    try:
+        return XsUri(link)
+    except ValueError:
+        return None
 
 
 def _evidence(component: Component) -> ComponentEvidence:
@@ -132,12 +206,34 @@ def _evidence(component: Component) -> ComponentEvidence:
     )
 
 
+def _ancestor(ref: BaseModelRef) -> CdxComponent:
+    return CdxComponent(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=ref.id,
+        purl=PackageURL(type="huggingface", name=ref.id)
+        if "/" not in ref.id
+        else _hub_purl(ref.id),
+        properties=[Property(name=PROP_RELATION, value=ref.relation.value)],
+    )
+
+
+def _hub_purl(repo_id: str) -> PackageURL:
+    namespace, _, name = repo_id.partition("/")
+    return PackageURL(type="huggingface", namespace=namespace, name=name)
+
+
 def _component(component: Component) -> CdxComponent:
     page = _hub_page(component)
+    pedigree = (
+        Pedigree(ancestors=[_ancestor(ref) for ref in component.base_models])
+        if component.base_models
+        else None
+    )
     return CdxComponent(
         type=_COMPONENT_TYPES[component.kind],
         name=component.id,
-        version=component.revision or component.version,
+        version=component.revision or component.version or component.resolved_revision,
+        pedigree=pedigree,
         bom_ref=component.bom_ref,
         purl=PackageURL.from_string(component.purl) if component.purl else None,
         licenses=_licenses(component),
@@ -194,9 +290,25 @@ def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
         metadata.properties.add(Property(name=PROP_REPRODUCIBLE, value="true"))
     components = [_component(c) for c in result.components]
     bom = Bom(components=components, metadata=metadata)
-    bom.register_dependency(root, components)
-    for component in components:
-        bom.register_dependency(component, [])
+    # The repository depends on what its code references; each model depends on the
+    # base models and datasets its lineage names (when they are in the BOM).
+    by_identity = {
+        (c.kind, c.id): cdx for c, cdx in zip(result.components, components, strict=True)
+    }
+    referenced = [cdx for c, cdx in zip(result.components, components, strict=True) if c.evidence]
+    bom.register_dependency(root, referenced)
+    for model, cdx in zip(result.components, components, strict=True):
+        parents = [
+            by_identity[(Kind.MODEL, ref.id)]
+            for ref in model.base_models
+            if (Kind.MODEL, ref.id) in by_identity
+        ]
+        parents += [
+            by_identity[(Kind.DATASET, d)]
+            for d in model.datasets
+            if (Kind.DATASET, d) in by_identity
+        ]
+        bom.register_dependency(cdx, [p for p in parents if p is not cdx])
     return bom
 
 
