@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.comfyui import ComfyUICrawler
 from modelbom.crawlers.hf_files import HfFilesCrawler
 from modelbom.crawlers.javascript import JavaScriptCrawler
 from modelbom.crawlers.manifests import ManifestsCrawler
+from modelbom.crawlers.prompts import PromptsCrawler
 from modelbom.crawlers.python import PythonCrawler
 from modelbom.crawlers.weights import WeightsCrawler
 
 __all__ = [
+    "ComfyUICrawler",
     "CrawlError",
     "Crawler",
     "FileInput",
     "HfFilesCrawler",
     "JavaScriptCrawler",
     "ManifestsCrawler",
+    "PromptsCrawler",
     "PythonCrawler",
     "WeightsCrawler",
     "default_crawlers",
@@ -35,4 +39,6 @@ def default_crawlers() -> list[Crawler]:
         WeightsCrawler(),
         ManifestsCrawler(),
         JavaScriptCrawler(),
+        ComfyUICrawler(),
+        PromptsCrawler(),
     ]
