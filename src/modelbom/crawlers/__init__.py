@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
 from modelbom.crawlers.comfyui import ComfyUICrawler
+from modelbom.crawlers.config import ConfigCrawler
 from modelbom.crawlers.hf_files import HfFilesCrawler
 from modelbom.crawlers.javascript import JavaScriptCrawler
 from modelbom.crawlers.manifests import ManifestsCrawler
@@ -13,6 +14,7 @@ from modelbom.crawlers.weights import WeightsCrawler
 
 __all__ = [
     "ComfyUICrawler",
+    "ConfigCrawler",
     "CrawlError",
     "Crawler",
     "FileInput",
@@ -35,6 +37,7 @@ def default_crawlers() -> list[Crawler]:
     """
     return [
         PythonCrawler(),
+        ConfigCrawler(),
         HfFilesCrawler(),
         WeightsCrawler(),
         ManifestsCrawler(),

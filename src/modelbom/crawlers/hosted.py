@@ -35,7 +35,7 @@ _SHAPES: dict[str, re.Pattern[str]] = {
     ),
     "anthropic": re.compile(r"^claude-"),
     "google": re.compile(
-        r"^(?:models/)?(?:gemini-|gemma-|text-embedding-|embedding-|imagen-|veo-)"
+        r"^(?:models/)?(?:gemini-|gemma-|text-embedding-\d{3}|embedding-|imagen-|veo-)"
     ),
     "mistral": re.compile(
         r"^(?:mistral-|open-mistral-|open-mixtral-|codestral-|pixtral-|ministral-|magistral-|"
