@@ -7,6 +7,7 @@ from modelbom.crawlers.comfyui import ComfyUICrawler
 from modelbom.crawlers.config import ConfigCrawler
 from modelbom.crawlers.hf_files import HfFilesCrawler
 from modelbom.crawlers.javascript import JavaScriptCrawler
+from modelbom.crawlers.license_files import LicenseFilesCrawler
 from modelbom.crawlers.manifests import ManifestsCrawler
 from modelbom.crawlers.prompts import PromptsCrawler
 from modelbom.crawlers.python import PythonCrawler
@@ -20,6 +21,7 @@ __all__ = [
     "FileInput",
     "HfFilesCrawler",
     "JavaScriptCrawler",
+    "LicenseFilesCrawler",
     "ManifestsCrawler",
     "PromptsCrawler",
     "PythonCrawler",
@@ -40,6 +42,7 @@ def default_crawlers() -> list[Crawler]:
         ConfigCrawler(),
         HfFilesCrawler(),
         WeightsCrawler(),
+        LicenseFilesCrawler(),
         ManifestsCrawler(),
         JavaScriptCrawler(),
         ComfyUICrawler(),

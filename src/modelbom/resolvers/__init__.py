@@ -26,5 +26,8 @@ __all__ = [
 
 
 def default_resolvers(options: ScanOptions | None = None) -> list[Resolver]:
-    """The resolvers run by default, most trusted first."""
-    return []
+    """A fresh instance of each resolver run by default, most trusted first."""
+    from modelbom.resolvers.hf_cache import HfCacheResolver
+    from modelbom.resolvers.local import RepositoryResolver
+
+    return [RepositoryResolver(), HfCacheResolver()]
