@@ -13,13 +13,10 @@ _SECRET_VARS = (
     "HF_TOKEN_PATH",
     "HF_OIDC_RESOURCE",
     "CIVITAI_API_TOKEN",
-    "HF_ENDPOINT",
     "HF_HUB_CACHE",
     "HF_HUB_OFFLINE",
-    "MODELBOM_PYPI_URL",
-    "MODELBOM_NPM_REGISTRY",
-    "CIVITAI_API_BASE",
 )
+_NOWHERE = "http://127.0.0.1:9"
 
 
 @pytest.fixture(autouse=True)
@@ -36,4 +33,8 @@ def _isolated_environment(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.setenv("XDG_CACHE_HOME", str(Path(home) / "xdg-cache"))
+    # A test that forgets --offline or a fake server fails at once, on this machine:
+    # port 9 (discard) on the loopback address refuses connections.
+    for name in ("HF_ENDPOINT", "CIVITAI_API_BASE", "MODELBOM_PYPI_URL", "MODELBOM_NPM_REGISTRY"):
+        monkeypatch.setenv(name, _NOWHERE)
     yield

@@ -72,6 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--offline", action="store_true", help="use only local sources; open no network connection"
     )
     sc.add_argument(
+        "--refresh",
+        action="store_true",
+        help="fetch remote license and lineage facts again instead of using the cache",
+    )
+    sc.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="resolver cache folder (default: $MODELBOM_CACHE_DIR or the user cache directory)",
+    )
+    sc.add_argument(
+        "--python-env",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="a virtualenv or site-packages whose installed packages give library licenses",
+    )
+    sc.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
+    sc.add_argument(
         "--strict",
         action="store_true",
         help="exit 3 when a file could not be read or a component could not be resolved",
@@ -143,9 +163,19 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
         raise UsageError(f"{display_text(args.path)}: no such file or directory")
     if not root.is_dir():
         raise UsageError(f"{display_text(args.path)}: not a directory")
+    if args.python_env is not None and not args.python_env.is_dir():
+        raise UsageError(f"--python-env {display_text(str(args.python_env))}: not a directory")
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers must be between 1 and 64")
+    if args.offline and args.refresh:
+        raise UsageError("--refresh needs the network; it cannot be combined with --offline")
     options = ScanOptions(
         root=root,
         offline=args.offline,
+        refresh=args.refresh,
+        cache_dir=args.cache_dir,
+        python_env=args.python_env,
+        workers=args.workers,
         include_docs=args.include_docs,
         use_git=not args.no_git,
     )
