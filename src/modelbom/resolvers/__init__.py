@@ -26,8 +26,28 @@ __all__ = [
 
 
 def default_resolvers(options: ScanOptions | None = None) -> list[Resolver]:
-    """A fresh instance of each resolver run by default, most trusted first."""
+    """A fresh instance of each resolver run by default, most trusted first.
+
+    Raises :class:`~modelbom.errors.UsageError` when an endpoint configured in the
+    environment is not a usable URL.
+    """
+    from modelbom.errors import UsageError
+    from modelbom.resolvers.civitai import CivitaiResolver
     from modelbom.resolvers.hf_cache import HfCacheResolver
     from modelbom.resolvers.local import RepositoryResolver
+    from modelbom.resolvers.packages import InstalledPackagesResolver, NpmResolver, PyPIResolver
+    from modelbom.resolvers.providers import ProviderTermsResolver
 
-    return [RepositoryResolver(), HfCacheResolver()]
+    try:
+        resolvers: list[Resolver] = [
+            RepositoryResolver(),
+            HfCacheResolver(),
+            CivitaiResolver(),
+            ProviderTermsResolver(),
+        ]
+        if options is not None and options.python_env is not None:
+            resolvers.append(InstalledPackagesResolver(options.python_env))
+        resolvers += [PyPIResolver(), NpmResolver()]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return resolvers

@@ -42,6 +42,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -49,13 +50,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, Relation
 from modelbom.resolvers.base import (
-    Resolved,
     ResolveContext,
+    Resolved,
     Resolver,
     ResolverError,
 )
 from modelbom.resolvers.http import (
     Answer,
+    CircuitBreaker,
     HttpNotFound,
     JsonClient,
     cached_lookup,
@@ -264,6 +266,12 @@ def _flag(value: object) -> str:
     return "unknown" if not isinstance(value, bool) else ("true" if value else "false")
 
 
+def _commercial_text(commercial: list[str] | None, sep: str) -> str:
+    if commercial is None:
+        return "unknown"
+    return sep.join(commercial) if commercial else "None"
+
+
 def permissions_encoding(model: dict[str, Any]) -> str:
     """The compact form of a model's permissions, the raw text of its license claim.
 
@@ -271,11 +279,7 @@ def permissions_encoding(model: dict[str, Any]) -> str:
     different-license=false;no-credit=true`` (``unknown`` where CivitAI did not say;
     ``commercial=None`` where it allows no commercial use).
     """
-    commercial = model.get("allowCommercialUse")
-    if commercial is None:
-        uses = "unknown"
-    else:
-        uses = "+".join(commercial) if commercial else "None"
+    uses = _commercial_text(model.get("allowCommercialUse"), "+")
     return (
         f"civitai-permissions:commercial={uses}"
         f";derivatives={_flag(model.get('allowDerivatives'))}"
@@ -306,8 +310,6 @@ class CivitaiResolver(Resolver):
         lookup_hashes: bool = False,
         breaker_threshold: int = 2,
     ) -> None:
-        from modelbom.resolvers.http import CircuitBreaker
-
         url = base_url or os.environ.get("CIVITAI_API_BASE") or DEFAULT_BASE_URL
         self.client = JsonClient(
             url,
@@ -374,13 +376,14 @@ class CivitaiResolver(Resolver):
             _version_payload,
         )
 
-    def _lookup(self, key: str, path: tuple[str, ...], shape: Any) -> Answer | None:
+    def _lookup(
+        self, key: str, path: tuple[str, ...], shape: Callable[[object], dict[str, Any]]
+    ) -> Answer | None:
         def fetch() -> dict[str, Any]:
             try:
-                payload: dict[str, Any] = shape(self.client.get_json(*path))
+                return shape(self.client.get_json(*path))
             except HttpNotFound:
                 return {"found": False}
-            return payload
 
         return cached_lookup(self._context, _SOURCE, key, fetch)
 
@@ -402,9 +405,8 @@ class CivitaiResolver(Resolver):
         props: dict[str, str] = {"civitai:modelId": str(model_id)}
         if version is not None and isinstance(version.get("id"), int):
             props["civitai:versionId"] = str(version["id"])
-        commercial = model.get("allowCommercialUse")
-        if commercial is not None:
-            props["civitai:allowCommercialUse"] = ",".join(commercial) if commercial else "None"
+        if model.get("allowCommercialUse") is not None:
+            props["civitai:allowCommercialUse"] = _commercial_text(model["allowCommercialUse"], ",")
         for key in ("allowDerivatives", "allowDifferentLicense", "allowNoCredit"):
             if isinstance(model.get(key), bool):
                 props[f"civitai:{key}"] = _flag(model[key])
@@ -434,7 +436,9 @@ class CivitaiResolver(Resolver):
                 licenses.extend(self._inherited_licenses(info, fetched_at))
                 relation = _relation(model.get("type"))
                 if relation is not None and info.hub_id:
-                    base_refs.append(BaseModelRef(id=info.hub_id, relation=relation, source="civitai"))
+                    base_refs.append(
+                        BaseModelRef(id=info.hub_id, relation=relation, source="civitai")
+                    )
         if component.kind is Kind.MODEL_FILE and version is not None:
             props["civitai:matchedBy"] = "sha256"
         return Resolved(

@@ -72,6 +72,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_TIMEOUT",
     "Answer",
+    "CircuitBreaker",
     "HttpNotFound",
     "JsonClient",
     "cached_lookup",
@@ -615,25 +616,26 @@ def license_terms(
 ) -> tuple[str | None, bool]:
     """``(expression, needs_review)`` for a declared license, from the shared normaliser.
 
-    The normaliser (:mod:`modelbom.licenses.normalize`) is imported lazily; while it is
-    not available the expression stays ``None`` and the claim is not flagged.
+    The normaliser (:mod:`modelbom.licenses.normalize`) is imported lazily. Whatever it
+    cannot name, and everything while it is not available, gets no expression and is
+    flagged for review.
     """
     try:
         module = importlib.import_module("modelbom.licenses.normalize")
     except ImportError:
-        return None, False
+        return None, True
     normalize: Callable[..., Any] | None = getattr(module, "normalize_license", None)
     if normalize is None:
-        return None, False
+        return None, True
     result = normalize(raw, name=name, link=link)
-    if result is None:
-        return None, False
     if isinstance(result, tuple):
         expression = result[0] if result else None
-        review = result[1] if len(result) > 1 else False
-        return (str(expression) if expression else None), bool(review)
-    if isinstance(result, str):
-        return result, False
-    expression = getattr(result, "expression", None)
-    review = getattr(result, "needs_review", False)
-    return (str(expression) if expression else None), bool(review)
+        review = bool(result[1]) if len(result) > 1 else False
+    elif isinstance(result, str):
+        expression, review = result, False
+    else:
+        expression = getattr(result, "expression", None)
+        review = bool(getattr(result, "needs_review", False))
+    if not expression:
+        return None, True
+    return str(expression), review
