@@ -156,4 +156,9 @@ def _resolve(
             max_depth=options.lineage_depth,
         )
     finally:
+        for resolver in resolvers:
+            try:
+                resolver.close()
+            except Exception:  # the guard: cleanup must not cost the scan its result
+                log.debug("resolver %s failed to close", resolver.name, exc_info=True)
         cache.close()

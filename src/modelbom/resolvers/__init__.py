@@ -32,16 +32,20 @@ def default_resolvers(options: ScanOptions | None = None) -> list[Resolver]:
     environment is not a usable URL.
     """
     from modelbom.errors import UsageError
+    from modelbom.resolvers.cache import default_cache_path
     from modelbom.resolvers.civitai import CivitaiResolver
     from modelbom.resolvers.hf_cache import HfCacheResolver
+    from modelbom.resolvers.hub import HubResolver
     from modelbom.resolvers.local import RepositoryResolver
     from modelbom.resolvers.packages import InstalledPackagesResolver, NpmResolver, PyPIResolver
     from modelbom.resolvers.providers import ProviderTermsResolver
 
+    cache_dir = options.cache_dir if options and options.cache_dir else default_cache_path().parent
     try:
         resolvers: list[Resolver] = [
             RepositoryResolver(),
             HfCacheResolver(),
+            HubResolver(download_dir=cache_dir / "hub-downloads"),
             CivitaiResolver(),
             ProviderTermsResolver(),
         ]

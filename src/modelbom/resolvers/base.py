@@ -83,3 +83,6 @@ class Resolver(ABC):
     @abstractmethod
     def resolve(self, component: Component) -> Resolved | None:
         """Facts about *component*, ``None`` when this source has none."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what the resolver holds (temporary files); called once at the end."""

@@ -32,7 +32,8 @@ Network discipline:
 
 - Requests go only to the configured endpoint (``HF_ENDPOINT``, default
   ``https://huggingface.co``), and the token only with them (``HF_TOKEN`` or
-  ``HUGGING_FACE_HUB_TOKEN``; never the token file: ``token=False`` without one).
+  ``HUGGING_FACE_HUB_TOKEN``; never the token file: ``token=False`` without one), and
+  never over plain HTTP except to a loopback address.
 - Every request runs under a guard installed as event hooks on huggingface_hub's shared
   HTTP client, active only inside this resolver's calls (a context variable): it refuses
   requests to any other origin (so no cross-host redirect is followed and the token
@@ -70,6 +71,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import logging
 import os
 import re
@@ -362,6 +364,9 @@ class HubResolver(Resolver):
             )
         self.endpoint = _check_endpoint(endpoint or os.environ.get("HF_ENDPOINT") or "")
         self._token = _env_token() if token is None else (token.strip() or None)
+        if self._token and not _may_carry_token(self.endpoint):
+            log.warning("the Hub token is not sent: %s is plain HTTP", self.endpoint)
+            self._token = None
         self.timeout = float(timeout)
         self.max_retries = max_retries
         self.max_age = timedelta(hours=max_age_hours)
@@ -816,6 +821,20 @@ def _check_endpoint(value: str) -> str:
     ):
         raise UsageError(f"invalid Hub endpoint: {redact_url(endpoint)}")
     return endpoint
+
+
+def _may_carry_token(endpoint: str) -> bool:
+    """HTTPS, or plain HTTP to a loopback address (a local mirror or a test server)."""
+    parts = urlsplit(endpoint)
+    if parts.scheme == "https":
+        return True
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _target(component: Component) -> tuple[RepoType, str, str | None] | None:
