@@ -457,3 +457,49 @@ def test_an_import_cycle_terminates(tmp_path: Path) -> None:
     )
     result = scan(ScanOptions(root=tmp_path), crawlers=[PythonCrawler()])
     assert result.findings == ()
+
+
+def test_a_dict_lookup_with_a_run_time_key_gives_every_value() -> None:
+    found_ids = sorted(
+        i
+        for _, i, _ in found(
+            """
+            STYLES = {"pixel": "nerijs/pixel-art-xl", "paper": "TheLastBen/Papercut_SDXL"}
+            def bake(style):
+                pipe.load_lora_weights(STYLES[style])
+            """
+        )
+    )
+    assert found_ids == ["TheLastBen/Papercut_SDXL", "nerijs/pixel-art-xl"]
+
+
+def test_containers_imported_from_other_modules_are_followed(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "styles.py": 'STYLES = {"pixel": "nerijs/pixel-art-xl", "paper": "TheLastBen/Papercut_SDXL"}\n'
+            'BENCHMARKS = ["cais/mmlu", "openai/gsm8k"]\n',
+            "bake.py": """
+                from styles import BENCHMARKS, STYLES
+
+                def bake(style):
+                    pipe.load_lora_weights(STYLES[style])
+                    pipe.load_lora_weights(STYLES["pixel"])
+                    for name in BENCHMARKS:
+                        load_dataset(name)
+                    for key, repo in STYLES.items():
+                        snapshot_download(repo)
+                """,
+        },
+    )
+    result = scan(ScanOptions(root=tmp_path), crawlers=[PythonCrawler()])
+    got = sorted((f.evidence.line, f.kind.value, f.id) for f in result.findings)
+    assert got == [
+        (5, "adapter", "TheLastBen/Papercut_SDXL"),
+        (5, "adapter", "nerijs/pixel-art-xl"),
+        (6, "adapter", "nerijs/pixel-art-xl"),
+        (8, "dataset", "cais/mmlu"),
+        (8, "dataset", "openai/gsm8k"),
+        (10, "model", "TheLastBen/Papercut_SDXL"),
+        (10, "model", "nerijs/pixel-art-xl"),
+    ]

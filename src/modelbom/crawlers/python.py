@@ -355,17 +355,37 @@ class _Analyzer:
         return self.attr_defaults.get(node.attr, ())
 
     def _evaluate_subscript(self, node: ast.Subscript, env: _Env) -> Values:
+        """``MODELS["large"]``: that value; ``MODELS[key]`` with an unknown key: any value."""
         if not isinstance(node.value, ast.Name):
             return ()
         name = node.value.id
-        keys = self.evaluate(node.slice, env)
+        keys = [k for k, _ in self.evaluate(node.slice, env) if _DEFER not in k]
+        if self._imported(name, env):
+            level, module, attr = self.imports[name]
+            if len(keys) == 1:
+                return (
+                    (self._deferred(level, module, f"{_MAP_ITEM}{attr}\x00{keys[0]}"), IMPORTED),
+                )
+            return (
+                (self._deferred(level, module, _MAP_VALUES + attr), DEFAULT),
+                (self._deferred(level, module, _SEQ + attr), DEFAULT),
+            )
         if keys:
-            out = [v for key, _ in keys for v in env.lookup(f"{_MAP_ITEM}{name}\x00{key}")]
+            out = [v for key in keys for v in env.lookup(f"{_MAP_ITEM}{name}\x00{key}")]
             if out:
                 return _lower(_cap(out), VARIABLE)
         if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
             return _lower(env.lookup(_SEQ + name), VARIABLE)
-        return ()
+        # A key known only at run time (``STYLES[args.style]``): any of the values.
+        return _lower(_cap((*env.lookup(_MAP_VALUES + name), *env.lookup(_SEQ + name))), DEFAULT)
+
+    def _imported(self, name: str, env: _Env) -> bool:
+        """Whether *name* is bound by an import rather than an assignment in scope."""
+        return name in self.imports and not env.lookup(name) and name not in env.values
+
+    @staticmethod
+    def _deferred(level: int, module: str, attr: str) -> str:
+        return f"{_DEFER}{level}\x00{module}\x00{attr}"
 
     def _evaluate_call(self, call: ast.Call, env: _Env) -> Values:
         """``os.getenv("X", "default")`` and ``os.environ.get("X", "default")``."""
@@ -485,10 +505,17 @@ class _Analyzer:
             and not it.args
         ):
             source, method = it.func.value.id, it.func.attr
-        if source is not None:
+        if source is not None and self._imported(source, env):
+            level, module, attr = self.imports[source]
+            seq: Values = ((self._deferred(level, module, _SEQ + attr), IMPORTED),)
+            map_keys: Values = ((self._deferred(level, module, _MAP_KEYS + attr), IMPORTED),)
+            map_values: Values = ((self._deferred(level, module, _MAP_VALUES + attr), IMPORTED),)
+            seq = (*seq, *map_keys)
+        elif source is not None:
             seq = env.lookup(_SEQ + source)
             map_keys = env.lookup(_MAP_KEYS + source)
             map_values = env.lookup(_MAP_VALUES + source)
+        if source is not None:
             if method is None:
                 keys = seq or map_keys
             elif method == "keys":
@@ -794,7 +821,7 @@ class _Analyzer:
             return
         for value, confidence in self.evaluate(node, env):
             if value.startswith(_DEFER):
-                level, module, name = value[len(_DEFER) :].split("\x00")
+                level, module, name = value[len(_DEFER) :].split("\x00", 2)
                 evidence = self._evidence(node, confidence)
                 self.pending.append(_Pending(int(level), module, name, self.path, target, evidence))
                 continue
@@ -977,7 +1004,12 @@ def analyze_module(
     if extras:
         findings.extend(_comment_findings(source, path, crawler, line_offset))
         findings.extend(_docstring_findings(tree, path, crawler, line_offset))
-    exports = {k: v for k, v in module_env.values.items() if k.isidentifier()}
+    # Constants and the elements, keys and values of containers bound at module level.
+    exports = {
+        k: v
+        for k, v in module_env.values.items()
+        if k.isidentifier() or k.startswith((_SEQ, _MAP_KEYS, _MAP_VALUES, _MAP_ITEM))
+    }
     for name, (level, module, attr) in analyzer.imports.items():
         # Re-exports: ``from .constants import MODEL`` makes MODEL importable from here.
         exports.setdefault(name, ((f"{_DEFER}{level}\x00{module}\x00{attr}", IMPORTED),))
@@ -1119,7 +1151,7 @@ class PythonCrawler(Crawler):
                 continue
             for value, conf in exports.get(name, ()):
                 if value.startswith(_DEFER):
-                    lvl, mod, attr = value[len(_DEFER) :].split("\x00")
+                    lvl, mod, attr = value[len(_DEFER) :].split("\x00", 2)
                     out.extend(_lower(self._lookup(int(lvl), mod, attr, path, depth + 1), conf))
                 else:
                     out.append((value, conf))
