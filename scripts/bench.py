@@ -1,4 +1,8 @@
-"""Benchmark: scan synthetic repositories and print wall time, files/s and peak RSS.
+"""Benchmark: discovery quality on the corpus, then speed on synthetic repositories.
+
+First the recall and precision of discovery on every repository of
+``fixtures/corpus`` against its hand-written expectation. Then scans of synthetic
+repositories: wall time, files/s and peak RSS.
 
 Usage: ``python scripts/bench.py [--files N ...]``. Each repository is generated in a
 temporary directory with a mix of Python modules (some loading models), configs,
@@ -65,11 +69,27 @@ def timed(command: list[str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+def corpus_quality() -> None:
+    """Recall and precision of discovery on each corpus repository and overall."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.corpus import repositories, score, total
+
+    scores = [score(name) for name in repositories()]
+    print("discovery quality on fixtures/corpus (expected vs found)")
+    print(f"{'repository':<24} {'expected':>8} {'found':>6} {'recall':>7} {'precision':>9}")
+    for s in [*scores, total(scores)]:
+        print(f"{s.name:<24} {s.expected:>8} {s.reported:>6} {s.recall:>7.3f} {s.precision:>9.3f}")
+    print()
+
+
 def main() -> int:
-    """Build each repository, scan it cold and warm, and print the figures."""
+    """Print discovery quality, then build each repository and time the scans."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--files", type=int, nargs="+", default=[2_000, 10_000])
+    parser.add_argument("--skip-corpus", action="store_true", help="only the speed figures")
     args = parser.parse_args()
+    if not args.skip_corpus:
+        corpus_quality()
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     header = ("files", "cold s", "warm s", "files/s", "RSS MiB", "grep s", "ratio")
     print("{:>8} {:>8} {:>8} {:>9} {:>8} {:>7} {:>6}".format(*header))

@@ -181,6 +181,15 @@ def only(source: str) -> Finding:
             ],
             id="litellm-prefixes",
         ),
+        pytest.param(
+            """
+            from litellm import completion
+            completion(model="groq/llama-3.1-8b-instant", messages=[])
+            completion(model="ollama/llama3.1:8b", messages=[])
+            """,
+            [("hosted-model", "llama-3.1-8b-instant", "groq"), ("model", "llama3.1:8b", "ollama")],
+            id="litellm-function-imported",
+        ),
     ],
 )
 def test_hosted_models(source: str, expected: list[tuple[str, str, str | None]]) -> None:

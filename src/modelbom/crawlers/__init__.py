@@ -5,6 +5,7 @@ from __future__ import annotations
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
 from modelbom.crawlers.comfyui import ComfyUICrawler
 from modelbom.crawlers.config import ConfigCrawler
+from modelbom.crawlers.dotenv import DotenvCrawler
 from modelbom.crawlers.hf_files import HfFilesCrawler
 from modelbom.crawlers.javascript import JavaScriptCrawler
 from modelbom.crawlers.license_files import LicenseFilesCrawler
@@ -18,6 +19,7 @@ __all__ = [
     "ConfigCrawler",
     "CrawlError",
     "Crawler",
+    "DotenvCrawler",
     "FileInput",
     "HfFilesCrawler",
     "JavaScriptCrawler",
@@ -47,4 +49,5 @@ def default_crawlers() -> list[Crawler]:
         JavaScriptCrawler(),
         ComfyUICrawler(),
         PromptsCrawler(),
+        DotenvCrawler(),
     ]

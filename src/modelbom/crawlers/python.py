@@ -654,8 +654,12 @@ class _Analyzer:
         elif name in calls.BEDROCK_METHODS:
             node = _arg(call, None, ("modelId",))
             self._report(node, _Target(Kind.HOSTED_MODEL, provider="aws-bedrock"), env, call)
-        elif name in calls.HOSTED_METHODS and receiver is not None:
-            self._hosted_method(call, name, receiver, env)
+        elif name in calls.HOSTED_METHODS and (
+            receiver is not None
+            or self.origins.get(name, "").split(".")[0] in calls.PROVIDER_PACKAGES
+        ):
+            # client.chat.completions.create(...), or ``from litellm import completion``
+            self._hosted_method(call, name, receiver or "", env)
         self._provider_uris(call, env)
 
     def _is_from(self, receiver: str | None, name: str, package: str) -> bool:
@@ -769,7 +773,8 @@ class _Analyzer:
         if node is None:
             return
         if receiver == "litellm" or (
-            name in ("completion", "acompletion", "embedding") and "litellm" in self.roots
+            name in ("completion", "acompletion", "embedding", "aembedding")
+            and "litellm" in self.roots
         ):
             self._report(node, _Target(Kind.HOSTED_MODEL, provider="litellm"), env, call)
             return
