@@ -575,3 +575,16 @@ def test_golden_javascript_fixture() -> None:
     assert "Xenova/build-output-should-not-appear" not in ids
     assert "Xenova/whisper-tiny" not in ids  # only mentioned in traps.ts
     assert not any(f.evidence.file == "src/traps.ts" for f in result.findings)
+
+
+def test_a_constant_after_nullish_coalescing_is_followed() -> None:
+    source = """
+        import Anthropic from '@anthropic-ai/sdk';
+        const DEFAULT_MODEL = 'claude-3-5-haiku-20241022';
+        await new Anthropic().messages.create({ model: process.env.DRAFT_MODEL ?? DEFAULT_MODEL });
+        await new Anthropic().messages.create({ model: process.env.OTHER || UNKNOWN_CONSTANT });
+    """
+    findings = crawl(textwrap.dedent(source))
+    assert [(f.id, f.evidence.line, f.evidence.confidence) for f in findings] == [
+        ("claude-3-5-haiku-20241022", 4, 0.8)
+    ]

@@ -703,14 +703,18 @@ class _Analyzer:
             attr = s.tokens[start + 2]
             if attr.kind == ID:
                 return tuple(sorted(self.context.attributes.get(attr.value, ())))
-        # <anything> || 'literal'   /   <anything> ?? 'literal'
+        # <anything> || 'literal'   /   <anything> ?? CONSTANT
         last = s.tokens[end - 1]
-        if last.kind == STR and end - start >= 4:
+        if last.kind in (STR, ID) and end - start >= 4:
             pair = s.at(end - 2), s.at(end - 3)
             if all(t is not None and t.kind == PUNCT and t.value == "|" for t in pair) or all(
                 t is not None and t.kind == PUNCT and t.value == "?" for t in pair
             ):
-                return ((last.value, DEFAULT),)
+                if last.kind == STR:
+                    return ((last.value, DEFAULT),)
+                if constants:
+                    found = self.context.constants.get(last.value, ())
+                    return tuple(sorted((v, min(c, DEFAULT)) for v, c in found))
         return ()
 
     def literal_offset(self, s: _Stream, span: tuple[int, int]) -> int:
