@@ -10,8 +10,11 @@ from modelbom.crawlers.hf_files import HfFilesCrawler
 from modelbom.crawlers.javascript import JavaScriptCrawler
 from modelbom.crawlers.license_files import LicenseFilesCrawler
 from modelbom.crawlers.manifests import ManifestsCrawler
+from modelbom.crawlers.markdown import MarkdownCrawler
+from modelbom.crawlers.notebook import NotebookCrawler
 from modelbom.crawlers.prompts import PromptsCrawler
 from modelbom.crawlers.python import PythonCrawler
+from modelbom.crawlers.shell import ShellCrawler
 from modelbom.crawlers.weights import WeightsCrawler
 
 __all__ = [
@@ -25,8 +28,11 @@ __all__ = [
     "JavaScriptCrawler",
     "LicenseFilesCrawler",
     "ManifestsCrawler",
+    "MarkdownCrawler",
+    "NotebookCrawler",
     "PromptsCrawler",
     "PythonCrawler",
+    "ShellCrawler",
     "WeightsCrawler",
     "default_crawlers",
     "scope_of_path",
@@ -50,4 +56,7 @@ def default_crawlers() -> list[Crawler]:
         ComfyUICrawler(),
         PromptsCrawler(),
         DotenvCrawler(),
+        NotebookCrawler(),
+        ShellCrawler(),
+        MarkdownCrawler(),
     ]
