@@ -156,7 +156,10 @@ def test_strict_passes_on_a_repository_with_nothing_to_account_for(tmp_path: Pat
         (["scan", ".", "-o", "/nonexistent/dir/bom.json"], "does not exist"),
         (["frobnicate"], "invalid choice"),
         (["scan", ".", "--offline", "--refresh"], "cannot be combined with --offline"),
-        (["scan", ".", "--python-env", "/nonexistent/env"], "--python-env /nonexistent/env: not a directory"),
+        (
+            ["scan", ".", "--python-env", "/nonexistent/env"],
+            "--python-env /nonexistent/env: not a directory",
+        ),
         (["scan", ".", "--workers", "0"], "--workers must be between 1 and 64"),
         ([], "usage:"),
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
+from typing import ClassVar
 
 from modelbom.crawlers import Crawler, CrawlError, FileInput, PythonCrawler
 from modelbom.engine import scan
@@ -146,7 +147,7 @@ class LineageResolver(Resolver):
     """A tiny Hub: each model's base, licenses and training data, with a cycle."""
 
     name = "lineage"
-    BASES = {
+    BASES: ClassVar[dict[str, tuple[str, Relation]]] = {
         "acme/adapter": ("acme/finetune", Relation.ADAPTER),
         "acme/finetune": ("acme/base", Relation.FINETUNE),
         "acme/base": ("acme/finetune", Relation.BASE),  # a cycle, as found in the wild

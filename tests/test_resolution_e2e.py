@@ -62,6 +62,8 @@ def licenses(bom: dict[str, Any]) -> dict[str, list[str]]:
         names = []
         for entry in component.get("licenses", []):
             lic = entry.get("license", {})
+            if (entry.get("acknowledgement") or lic.get("acknowledgement")) == "concluded":
+                continue  # the chain's conclusion, not a declared license
             names.append(entry.get("expression") or lic.get("id") or lic.get("name"))
         out[component["name"]] = names
     return out

@@ -404,7 +404,9 @@ def test_circuit_breaker_stops_connecting_after_the_source_proved_unreachable() 
     )
     outcomes = result["outcomes"]
     assert all(o.startswith("unavailable: CivitAI unreachable") for o in outcomes)
-    assert "not trying again" in outcomes[2] and "not trying again" in outcomes[3]
+    # The breaker answers in the words of the failure that opened it (deterministic
+    # reasons whichever thread asks first); what proves it is the connects count.
+    assert len(set(outcomes)) == 1
     assert result["connects_after"] == [1, 1, 0, 0]
 
 

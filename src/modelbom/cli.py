@@ -23,6 +23,7 @@ from modelbom.errors import ModelbomError, OutputError, UsageError
 from modelbom.model import ScanResult
 from modelbom.model.text import display_text
 from modelbom.options import ScanOptions
+from modelbom.policy.model import find_policy, load_policy
 
 PROG = "modelbom"
 _MAX_UNKNOWNS_SHOWN = 20
@@ -36,6 +37,53 @@ class ExitCode(IntEnum):
     USAGE = 2
     INCOMPLETE = 3
     INTERNAL = 4
+
+
+def _add_common_options(sub: argparse.ArgumentParser) -> None:
+    """Options that decide what a scan finds and how it resolves and judges it."""
+    sub.add_argument(
+        "--policy",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="the declared use and policy (modelbom.toml, or a pyproject.toml with "
+        "[tool.modelbom]); default: the scanned repository's own, if it has one",
+    )
+    sub.add_argument(
+        "--offline", action="store_true", help="use only local sources; open no network connection"
+    )
+    sub.add_argument(
+        "--refresh",
+        action="store_true",
+        help="fetch remote license and lineage facts again instead of using the cache",
+    )
+    sub.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="resolver cache folder (default: $MODELBOM_CACHE_DIR or the user cache directory)",
+    )
+    sub.add_argument(
+        "--python-env",
+        metavar="PATH",
+        type=Path,
+        default=None,
+        help="a virtualenv or site-packages whose installed packages give library licenses",
+    )
+    sub.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
+    sub.add_argument(
+        "--include-docs",
+        action="store_true",
+        help="keep components found only in docs and comments in the BOM",
+    )
+    sub.add_argument(
+        "--no-git", action="store_true", help="walk the file system even inside a git work tree"
+    )
+    sub.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    sub.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,29 +117,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="CycloneDX specification version",
     )
     sc.add_argument(
-        "--offline", action="store_true", help="use only local sources; open no network connection"
-    )
-    sc.add_argument(
-        "--refresh",
-        action="store_true",
-        help="fetch remote license and lineage facts again instead of using the cache",
-    )
-    sc.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        type=Path,
-        default=None,
-        help="resolver cache folder (default: $MODELBOM_CACHE_DIR or the user cache directory)",
-    )
-    sc.add_argument(
-        "--python-env",
-        metavar="PATH",
-        type=Path,
-        default=None,
-        help="a virtualenv or site-packages whose installed packages give library licenses",
-    )
-    sc.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
-    sc.add_argument(
         "--strict",
         action="store_true",
         help="exit 3 when a file could not be read or a component could not be resolved",
@@ -102,18 +127,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="byte-identical output for identical input: no serial number or timestamp "
         "(SOURCE_DATE_EPOCH, when set, gives the timestamp)",
     )
-    sc.add_argument(
-        "--include-docs",
-        action="store_true",
-        help="keep components found only in docs and comments in the BOM",
+    _add_common_options(sc)
+    ex = commands.add_parser(
+        "explain",
+        help="explain why a component gets its license verdict",
+        description="Scan PATH and print the license chain from the artifact down to the "
+        "component ID (or to the artifact itself with ID 'artifact'): the license at each "
+        "step, the terms that bind because of it, and the verdict.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    sc.add_argument(
-        "--no-git", action="store_true", help="walk the file system even inside a git work tree"
-    )
-    sc.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    sc.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
-    )
+    ex.add_argument("id", metavar="ID", help="a component id (e.g. meta-llama/Llama-3.1-8B)")
+    ex.add_argument("path", metavar="PATH", nargs="?", default=".", help="the repository")
+    _add_common_options(ex)
     return parser
 
 
@@ -150,6 +175,17 @@ def _summary(result: ScanResult) -> None:
         f"{_count(len(result.components), 'component')}, "
         f"{_count(len(result.unknowns), 'unknown')}, {len(result.unresolved)} unresolved"
     )
+    if result.chain is not None:
+        artifact = result.chain.artifact
+        policy = result.chain.policy_source or "the default use profile"
+        problems = [r for r in artifact.rules if r.verdict != "allowed"]
+        _say(f"verdict: {artifact.verdict.value} (under {policy})")
+        for rule in problems[:_MAX_UNKNOWNS_SHOWN]:
+            path = rule.because[0].render_path() if rule.because else ""
+            _say(
+                f"  {rule.verdict.value}: {rule.rule}: {rule.message}"
+                + (f" via {path}" if path else "")
+            )
     for unknown in result.unknowns[:_MAX_UNKNOWNS_SHOWN]:
         verb = _STAGE_VERBS[unknown.stage.value]
         _say(f"could not {verb} {unknown.file}: {unknown.reason}")
@@ -157,7 +193,8 @@ def _summary(result: ScanResult) -> None:
         _say(f"... and {len(result.unknowns) - _MAX_UNKNOWNS_SHOWN} more unknowns (see the output)")
 
 
-def _run_scan(args: argparse.Namespace) -> ExitCode:
+def _options(args: argparse.Namespace) -> ScanOptions:
+    """Validated scan options from the shared command-line options."""
     root = Path(args.path)
     if not root.exists():
         raise UsageError(f"{display_text(args.path)}: no such file or directory")
@@ -169,8 +206,12 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
         raise UsageError("--workers must be between 1 and 64")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
-    options = ScanOptions(
+    policy_path: Path | None = args.policy or find_policy(root)
+    if args.policy is not None and not args.policy.is_file():
+        raise UsageError(f"--policy {display_text(str(args.policy))}: no such file")
+    return ScanOptions(
         root=root,
+        policy=load_policy(policy_path) if policy_path else None,
         offline=args.offline,
         refresh=args.refresh,
         cache_dir=args.cache_dir,
@@ -179,7 +220,22 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
         include_docs=args.include_docs,
         use_git=not args.no_git,
     )
-    result = scan(options)
+
+
+def _run_explain(args: argparse.Namespace) -> ExitCode:
+    from modelbom.explain import explain, find_components
+
+    result = scan(_options(args))
+    query = None if args.id == "artifact" else args.id
+    if query is not None and not find_components(result, query):
+        known = ", ".join(sorted({c.id for c in result.components})[:20]) or "none"
+        raise UsageError(f"no component {display_text(args.id)!r} in the scan; components: {known}")
+    print("\n".join(explain(result, query)))
+    return ExitCode.OK
+
+
+def _run_scan(args: argparse.Namespace) -> ExitCode:
+    result = scan(_options(args))
     fmt: OutputFormat = args.format
     data = emitter_for(fmt).emit(
         result, EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
@@ -191,6 +247,9 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
         _summary(result)
         if args.output != "-":
             _say(f"wrote {display_text(args.output)} ({fmt.value})")
+    if result.violation:
+        _say("policy violation: see the verdicts in the output, or run `modelbom explain ID`")
+        return ExitCode.POLICY_VIOLATION
     if args.strict and result.incomplete:
         _say(
             f"scan incomplete (--strict): {len(result.unknowns)} unknowns, "
@@ -212,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     _configure_logging(args.verbose, args.quiet)
     try:
-        return int(_run_scan(args))
+        return int(_run_explain(args) if args.command == "explain" else _run_scan(args))
     except (UsageError, OutputError) as exc:
         _say(f"error: {exc}")
         return ExitCode.USAGE

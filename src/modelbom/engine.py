@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import date
 from pathlib import PurePosixPath
 
 from modelbom import __version__
 from modelbom.crawlers import Crawler, CrawlError, FileInput, default_crawlers
 from modelbom.errors import UsageError
+from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
     Component,
     Finding,
@@ -27,7 +29,10 @@ from modelbom.model import (
     merge_findings,
 )
 from modelbom.model.text import display_text
+from modelbom.model.verdict import ChainReport
 from modelbom.options import ScanOptions
+from modelbom.policy.evaluate import evaluate
+from modelbom.policy.model import Policy
 from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
@@ -75,7 +80,7 @@ def scan(
         branch=git.branch if git else None,
         remote_url=git.remote_url if git else None,
     )
-    return ScanResult(
+    result = ScanResult(
         tool_version=__version__,
         source=source,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
@@ -83,6 +88,22 @@ def scan(
         unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
         stats=ScanStats(files_listed=len(walked.entries), files_crawled=crawled),
         offline=options.offline,
+        policy_in_effect=options.policy is not None,
+    )
+    if options.analyse:
+        result = result.model_copy(update={"chain": _analyse(result, options)})
+    return result
+
+
+def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
+    """The license chain and the verdicts under the policy (or the default use)."""
+    knowledge = KnowledgeBase()
+    return evaluate(
+        result,
+        options.policy or Policy(),
+        knowledge,
+        knowledge.category,
+        today=options.today or date.today(),
     )
 
 

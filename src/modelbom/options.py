@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from modelbom.policy.model import Policy
 
 # The most any crawler may read of one file, whatever it asks for.
 DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -34,3 +37,8 @@ class ScanOptions(BaseModel):
     )
     workers: int = Field(default=8, ge=1, le=64, description="Resolver threads.")
     lineage_depth: int = Field(default=5, ge=0, le=20, description="How far to follow base models.")
+    policy: Policy | None = Field(
+        default=None, description="The declared use and policy; None: the default use profile."
+    )
+    analyse: bool = Field(default=True, description="Compute the license chain and verdicts.")
+    today: date | None = Field(default=None, description="The date waivers are checked against.")

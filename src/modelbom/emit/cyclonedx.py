@@ -39,10 +39,22 @@ from packageurl import PackageURL
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
 from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, ScanResult
+from modelbom.model.verdict import ComponentVerdict
 
 # Properties modelbom writes, all in its own namespace (documented in docs/cli.md).
 PROP_KIND = "modelbom:kind"
 PROP_RELATION = "modelbom:relation"
+PROP_VERDICT = "modelbom:verdict"
+PROP_VERDICT_RULE = "modelbom:verdict:rule"
+PROP_GOVERNING = "modelbom:governing"
+PROP_OBLIGATION = "modelbom:obligation"
+PROP_CHOICE = "modelbom:license:choice"
+PROP_CONCLUDED = "modelbom:license:concluded"
+PROP_IN_ARTIFACT = "modelbom:in-artifact"
+PROP_POLICY = "modelbom:policy"
+PROP_USE = "modelbom:use"
+PROP_TRAINING_DATA = "modelbom:training-data"
+PROP_WAIVER = "modelbom:waiver"
 PROP_SCOPE = "modelbom:scope"
 PROP_RESOLUTION = "modelbom:resolution"
 PROP_RESOLUTION_REASON = "modelbom:resolution:reason"
@@ -222,7 +234,45 @@ def _hub_purl(repo_id: str) -> PackageURL:
     return PackageURL(type="huggingface", namespace=namespace, name=name)
 
 
-def _component(component: Component) -> CdxComponent:
+def _verdict_properties(verdict: ComponentVerdict | None) -> list[Property]:
+    """The chain's outcome for one component (or the artifact) as properties."""
+    if verdict is None:
+        return []
+    props = [Property(name=PROP_VERDICT, value=verdict.verdict.value)]
+    props.extend(
+        Property(
+            name=PROP_VERDICT_RULE,
+            value=f"{rule.verdict.value}: {rule.rule}: {rule.message}"
+            + (f" (waived: {rule.waived_by})" if rule.waived_by else ""),
+        )
+        for rule in verdict.rules
+    )
+    props.extend(
+        Property(
+            name=f"{PROP_GOVERNING}:{c.dimension}",
+            value=f"{c.value} ({c.license} via {c.render_path()})",
+        )
+        for c in verdict.contributions
+    )
+    props.extend(Property(name=PROP_OBLIGATION, value=duty) for duty in verdict.obligations)
+    props.extend(Property(name=PROP_CHOICE, value=choice) for choice in verdict.choices)
+    if verdict.concluded:
+        props.append(Property(name=PROP_CONCLUDED, value=verdict.concluded))
+    if not verdict.in_artifact:
+        props.append(Property(name=PROP_IN_ARTIFACT, value="false"))
+    return props
+
+
+def _concluded(verdict: ComponentVerdict | None) -> list[DisjunctiveLicense]:
+    """The chain's concluded license, next to the declared ones."""
+    if verdict is None or not verdict.concluded:
+        return []
+    return [
+        DisjunctiveLicense(name=verdict.concluded, acknowledgement=LicenseAcknowledgement.CONCLUDED)
+    ]
+
+
+def _component(component: Component, verdict: ComponentVerdict | None = None) -> CdxComponent:
     page = _hub_page(component)
     pedigree = (
         Pedigree(ancestors=[_ancestor(ref) for ref in component.base_models])
@@ -236,11 +286,31 @@ def _component(component: Component) -> CdxComponent:
         pedigree=pedigree,
         bom_ref=component.bom_ref,
         purl=PackageURL.from_string(component.purl) if component.purl else None,
-        licenses=_licenses(component),
+        licenses=_with_concluded(_licenses(component), _concluded(verdict)),
         evidence=_evidence(component),
         external_references=[page] if page else [],
-        properties=list(_properties(component)),
+        properties=[*_properties(component), *_verdict_properties(verdict)],
     )
+
+
+def _with_concluded(
+    declared: list[LicenseExpression | DisjunctiveLicense], concluded: list[DisjunctiveLicense]
+) -> list[LicenseExpression | DisjunctiveLicense]:
+    """Declared licenses plus the concluded one (an expression must stand alone, so a
+    declared expression is then written as a named license)."""
+    if not concluded:
+        return declared
+    out: list[LicenseExpression | DisjunctiveLicense] = []
+    for entry in declared:
+        if isinstance(entry, LicenseExpression):
+            out.append(
+                DisjunctiveLicense(
+                    name=entry.value, acknowledgement=LicenseAcknowledgement.DECLARED
+                )
+            )
+        else:
+            out.append(entry)
+    return [*out, *concluded]
 
 
 def _root(result: ScanResult) -> CdxComponent:
@@ -258,6 +328,8 @@ def _root(result: ScanResult) -> CdxComponent:
             )
         except ValueError:
             props.append(Property(name="modelbom:git:remote", value=source.remote_url))
+    if result.chain is not None:
+        props.extend(_verdict_properties(result.chain.artifact))
     return CdxComponent(
         type=ComponentType.APPLICATION,
         name=source.name,
@@ -288,7 +360,19 @@ def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
         metadata.properties.add(Property(name=PROP_OFFLINE, value="true"))
     if options.reproducible:
         metadata.properties.add(Property(name=PROP_REPRODUCIBLE, value="true"))
-    components = [_component(c) for c in result.components]
+    chain = result.chain
+    if chain is not None:
+        metadata.properties.add(
+            Property(name=PROP_POLICY, value=chain.policy_source or "default use profile")
+        )
+        for key, value in sorted(chain.use.items()):
+            metadata.properties.add(Property(name=f"{PROP_USE}:{key}", value=value))
+        metadata.properties.add(Property(name=PROP_TRAINING_DATA, value=chain.training_data))
+        for waiver in chain.waivers:
+            metadata.properties.add(Property(name=PROP_WAIVER, value=waiver))
+    components = [
+        _component(c, chain.for_component(c.bom_ref) if chain else None) for c in result.components
+    ]
     bom = Bom(components=components, metadata=metadata)
     # The repository depends on what its code references; each model depends on the
     # base models and datasets its lineage names (when they are in the BOM).
@@ -323,9 +407,51 @@ def _source_date_epoch() -> str | None:
         return None
 
 
-def _finish(document: dict[str, Any], options: EmitOptions) -> dict[str, Any]:
+def model_cards(result: ScanResult) -> dict[str, dict[str, Any]]:
+    """``modelCard`` objects by bom-ref: what the sources say of each model.
+
+    cyclonedx-python-lib has no model card class, so the cards are added to the
+    serialised document in :func:`_finish` and validated with the rest.
+    """
+    refs = {(c.kind, c.id): c.bom_ref for c in result.components}
+    cards: dict[str, dict[str, Any]] = {}
+    for c in result.components:
+        if _COMPONENT_TYPES[c.kind] is not ComponentType.MACHINE_LEARNING_MODEL:
+            continue
+        parameters: dict[str, Any] = {}
+        props = dict(c.properties)
+        if props.get("pipeline_tag"):
+            parameters["task"] = props["pipeline_tag"]
+        if props.get("library_name"):
+            parameters["modelArchitecture"] = props["library_name"]
+        datasets = [
+            {"ref": refs[(Kind.DATASET, d)]} for d in c.datasets if (Kind.DATASET, d) in refs
+        ]
+        if datasets:
+            parameters["datasets"] = datasets
+        card_props = [
+            {"name": "modelbom:base-model", "value": f"{ref.id} ({ref.relation.value})"}
+            for ref in c.base_models
+        ]
+        if not parameters and not card_props:
+            continue
+        card: dict[str, Any] = {}
+        if parameters:
+            card["modelParameters"] = parameters
+        if card_props:
+            card["properties"] = card_props
+        cards[c.bom_ref] = card
+    return cards
+
+
+def _finish(
+    document: dict[str, Any], options: EmitOptions, cards: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """The one place where the serialised BOM is adjusted before validation."""
     for component in document.get("components", []):
+        card = (cards or {}).get(component.get("bom-ref", ""))
+        if card:
+            component["modelCard"] = card
         occurrences = component.get("evidence", {}).get("occurrences")
         if occurrences:
             # The library orders occurrences by an identity-based bom-ref first, which
@@ -371,7 +497,7 @@ class CycloneDxJsonEmitter(Emitter):
             raise EmitError(f"unsupported CycloneDX spec version {options.spec_version}")
         bom = build_bom(result, options)
         outputter = BY_SCHEMA_VERSION[SPEC_VERSIONS[options.spec_version]](bom)
-        document = _finish(json.loads(outputter.output_as_string()), options)
+        document = _finish(json.loads(outputter.output_as_string()), options, model_cards(result))
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
         error = validate(text, options.spec_version)
         if error is not None:

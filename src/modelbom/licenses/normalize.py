@@ -37,11 +37,15 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from license_expression import (  # type: ignore[import-untyped]  # no py.typed marker
+    AND,
+    OR,
+    LicenseSymbol,
+    LicenseWithExceptionSymbol,
     Licensing,
     get_spdx_licensing,
 )
 
-__all__ = ["MODELBOM_PREFIX", "normalize_license"]
+__all__ = ["MODELBOM_PREFIX", "expression_parts", "normalize_license", "parse_expression"]
 
 MODELBOM_PREFIX = "LicenseRef-modelbom-"
 _MAX_RAW = 2_000  # longer declarations are not parsed at all
@@ -317,3 +321,36 @@ def _ref_slug(text: str) -> str:
 def _name_key(text: str) -> str:
     """The key of the name table: like a slug, keeping ``+`` (``openrail++-m``)."""
     return _NOT_NAME_CHAR.sub("-", text[: _MAX_NAME + 1].lower()).strip("-")
+
+
+def parse_expression(expression: str) -> object | None:
+    """Parse a normalised expression into license-expression's tree; None when it cannot.
+
+    The tree is read with :func:`expression_parts`, so callers never touch the library's
+    types.
+    """
+    if not expression or len(expression) > _MAX_RAW:
+        return None
+    try:
+        with _parse_lock:
+            parsed: object = _licensing().parse(expression, validate=False, strict=False)
+    except Exception:  # the library raises several unrelated types for bad input
+        return None
+    return parsed
+
+
+def expression_parts(node: object) -> tuple[str, list[object]]:
+    """``("symbol", [id])``, ``("and", [children])`` or ``("or", [children])``.
+
+    ``A WITH exception`` is the symbol ``A``: an exception only ever adds permissions,
+    so ignoring it errs on the side of the license's own terms.
+    """
+    if isinstance(node, LicenseWithExceptionSymbol):
+        return "symbol", [str(node.license_symbol.key)]
+    if isinstance(node, LicenseSymbol):
+        return "symbol", [str(node.key)]
+    if isinstance(node, AND):
+        return "and", list(node.args)
+    if isinstance(node, OR):
+        return "or", list(node.args)
+    return "symbol", [str(node)]

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from modelbom.model.component import Component
 from modelbom.model.finding import Finding
 from modelbom.model.unknown import Unknown
+from modelbom.model.verdict import ChainReport
 
 
 class SourceInfo(BaseModel):
@@ -41,11 +42,24 @@ class ScanResult(BaseModel):
     unknowns: tuple[Unknown, ...] = ()
     stats: ScanStats = ScanStats()
     offline: bool = False
+    chain: ChainReport | None = Field(
+        default=None, description="Governing terms and verdicts; None when not analysed."
+    )
+    policy_in_effect: bool = Field(
+        default=False, description="A policy was given or found: violations fail the scan."
+    )
 
     @property
     def unresolved(self) -> tuple[Component, ...]:
         """Components the resolution stage found nothing for."""
         return tuple(c for c in self.components if c.resolution.status == "unresolved")
+
+    @property
+    def violation(self) -> bool:
+        """True when a policy is in effect and the artifact violates it."""
+        return bool(
+            self.policy_in_effect and self.chain and self.chain.artifact.verdict == "violation"
+        )
 
     @property
     def incomplete(self) -> bool:

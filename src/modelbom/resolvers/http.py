@@ -226,9 +226,9 @@ class CircuitBreaker:
         """Raise :class:`ResolverUnavailable` while the breaker is open."""
         with self._lock:
             if self._failures >= self.threshold and self._clock() < self._open_until:
-                raise ResolverUnavailable(
-                    f"{label} unreachable ({self._reason}); not trying again for now"
-                )
+                # The same words as the failure that opened the breaker, so that the
+                # reason a component records does not depend on which thread asked first.
+                raise ResolverUnavailable(f"{label} unreachable: {self._reason}")
 
     def failure(self, reason: str) -> None:
         """Record one "could not reach the source" outcome."""
