@@ -150,3 +150,13 @@ def test_lineage_is_pedigree_and_dependencies(bom: dict[str, Any]) -> None:
     # The repository depends on what its code references, not on lineage it did not name.
     assert base["bom-ref"] not in deps["root"]
     assert lora["bom-ref"] in deps["root"]
+
+
+def test_model_cards_reference_training_datasets(bom: dict[str, Any]) -> None:
+    base = by_name(bom, "meta-llama/Llama-3.1-8B")
+    dataset = by_name(bom, "acme/pretraining-mix")
+    assert base["modelCard"]["modelParameters"]["datasets"] == [{"ref": dataset["bom-ref"]}]
+    lora = by_name(bom, "acme/llama-lora")
+    assert {"name": "modelbom:base-model", "value": "meta-llama/Llama-3.1-8B (adapter)"} in lora[
+        "modelCard"
+    ]["properties"]
