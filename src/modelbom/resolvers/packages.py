@@ -32,7 +32,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from modelbom.model import Component, Kind, LicenseClaim
 from modelbom.redact import redact_url
@@ -347,10 +347,34 @@ class InstalledPackagesResolver(Resolver):
 
 
 class _RemoteResolver(Resolver):
-    """Cache rules shared by the registry resolvers."""
+    """The client and cache rules shared by the registry resolvers."""
 
-    def __init__(self) -> None:
+    url_variable: ClassVar[str]  # the environment variable that points elsewhere
+    default_url: ClassVar[str]
+    label: ClassVar[str]
+    default_max_bytes: ClassVar[int]
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        timeout: float = 10.0,
+        max_bytes: int | None = None,
+        max_retries: int = 3,
+        backoff: float = 1.0,
+        limiter: RateLimiter | None = None,
+    ) -> None:
         self._context = ResolveContext()
+        url = base_url or os.environ.get(self.url_variable) or self.default_url
+        self.client = JsonClient(
+            url,
+            label=self.label,
+            timeout=timeout,
+            max_bytes=max_bytes if max_bytes is not None else self.default_max_bytes,
+            max_retries=max_retries,
+            backoff=backoff,
+            limiter=limiter if limiter is not None else RateLimiter(rate=10.0, burst=10),
+        )
 
     def prepare(self, context: ResolveContext) -> None:
         """Keep the scan's context (offline mode, cache, clock)."""
@@ -399,28 +423,10 @@ class PyPIResolver(_RemoteResolver):
 
     name = "pypi"
     requires_network = True
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = 10.0,
-        max_bytes: int = 16 * 1024 * 1024,
-        max_retries: int = 3,
-        backoff: float = 1.0,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__()
-        url = base_url or os.environ.get("MODELBOM_PYPI_URL") or "https://pypi.org"
-        self.client = JsonClient(
-            url,
-            label="PyPI",
-            timeout=timeout,
-            max_bytes=max_bytes,
-            max_retries=max_retries,
-            backoff=backoff,
-            limiter=limiter if limiter is not None else RateLimiter(rate=10.0, burst=10),
-        )
+    url_variable = "MODELBOM_PYPI_URL"
+    default_url = "https://pypi.org"
+    label = "PyPI"
+    default_max_bytes = 16 * 1024 * 1024
 
     def resolve(self, component: Component) -> Resolved | None:
         """The license PyPI records for the library (at its version, when pinned)."""
@@ -496,28 +502,12 @@ class NpmResolver(_RemoteResolver):
 
     name = "npm"
     requires_network = True
-
-    def __init__(
-        self,
-        base_url: str | None = None,
-        *,
-        timeout: float = 10.0,
-        max_bytes: int = 32 * 1024 * 1024,
-        max_retries: int = 3,
-        backoff: float = 1.0,
-        limiter: RateLimiter | None = None,
-    ) -> None:
-        super().__init__()
-        url = base_url or os.environ.get("MODELBOM_NPM_REGISTRY") or "https://registry.npmjs.org"
-        self.client = JsonClient(
-            url,
-            label="npm registry",
-            timeout=timeout,
-            max_bytes=max_bytes,
-            max_retries=max_retries,
-            backoff=backoff,
-            limiter=limiter if limiter is not None else RateLimiter(rate=10.0, burst=10),
-        )
+    url_variable = "MODELBOM_NPM_REGISTRY"
+    default_url = "https://registry.npmjs.org"
+    label = "npm registry"
+    # Whole package documents of popular packages exceed 5 MiB, and the registry has no
+    # per-version endpoint for scoped packages.
+    default_max_bytes = 32 * 1024 * 1024
 
     def resolve(self, component: Component) -> Resolved | None:
         """The license of the package version (or of the package) in the registry."""
