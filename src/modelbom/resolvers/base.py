@@ -55,6 +55,31 @@ class Resolved(BaseModel):
     )
 
 
+def license_claim(
+    raw: str,
+    *,
+    source: str,
+    name: str | None = None,
+    link: str | None = None,
+    location: str | None = None,
+    fetched_at: str | None = None,
+) -> LicenseClaim:
+    """A declared license, normalised, with where it came from."""
+    from modelbom.licenses.normalize import normalize_license
+
+    expression, review = normalize_license(raw, name=name, link=link)
+    return LicenseClaim(
+        raw=raw,
+        expression=expression,
+        name=name,
+        link=link,
+        source=source,
+        location=location,
+        fetched_at=fetched_at,
+        needs_review=review,
+    )
+
+
 def utc_now() -> str:
     """The current time as ISO 8601 UTC with seconds, the format of ``fetched_at``."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

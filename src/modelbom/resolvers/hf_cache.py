@@ -42,9 +42,8 @@ from pathlib import Path
 
 from modelbom.crawlers.ids import hub_id
 from modelbom.crawlers.license_files import identify_license, license_file_rank
-from modelbom.licenses import normalize_license
 from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, Relation
-from modelbom.resolvers.base import Resolved, Resolver, ResolverError
+from modelbom.resolvers.base import Resolved, Resolver, ResolverError, license_claim
 from modelbom.resolvers.cards import CardData, CardError, parse_front_matter
 from modelbom.walk.reader import ReadError, read_path
 
@@ -275,16 +274,7 @@ class _Snapshot:
 
 
 def _claim(raw: str, name: str | None, link: str | None, location: str) -> LicenseClaim:
-    expression, review = normalize_license(raw, name=name, link=link)
-    return LicenseClaim(
-        raw=raw,
-        expression=expression,
-        name=name,
-        link=link,
-        source=SOURCE,
-        location=location,
-        needs_review=review,
-    )
+    return license_claim(raw, source=SOURCE, name=name, link=link, location=location)
 
 
 def _card_bases(card: CardData) -> list[BaseModelRef]:

@@ -38,9 +38,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from modelbom.licenses import normalize_license
 from modelbom.model import BaseModelRef, Component, Finding, Kind, LicenseClaim, Relation
-from modelbom.resolvers.base import ResolveContext, Resolved, Resolver
+from modelbom.resolvers.base import ResolveContext, Resolved, Resolver, license_claim
 
 SOURCE = "repository"
 
@@ -87,16 +86,7 @@ class _Facts:
 
 
 def _claim(raw: str, name: str | None, link: str | None, location: str) -> LicenseClaim:
-    expression, review = normalize_license(raw, name=name, link=link)
-    return LicenseClaim(
-        raw=raw,
-        expression=expression,
-        name=name,
-        link=link,
-        source=SOURCE,
-        location=location,
-        needs_review=review,
-    )
+    return license_claim(raw, source=SOURCE, name=name, link=link, location=location)
 
 
 def _parent(path: str) -> str:
