@@ -99,7 +99,8 @@ def main() -> int:
             root.mkdir()
             build(root, count)
             out = Path(tmp) / "bom.json"
-            scan = [sys.executable, "-m", "modelbom", "scan", str(root), "-q", "-o", str(out)]
+            scan = [sys.executable, "-m", "modelbom", "scan", str(root), "-q", "--offline"]
+            scan += ["--cache-dir", str(Path(tmp) / "cache"), "-o", str(out)]
             cold, rss = timed(scan)
             warm, _ = timed(scan)
             grep, _ = timed(["grep", "-rIl", "from_pretrained", str(root)])
