@@ -19,11 +19,7 @@ _SECRET_VARS = (
 _NOWHERE = "http://127.0.0.1:9"
 
 
-@pytest.fixture(autouse=True)
-def _isolated_environment(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[None]:
-    home = tmp_path_factory.mktemp("env")
+def _isolate(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _SECRET_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODELBOM_CACHE_DIR", str(home / "modelbom-cache"))
@@ -37,4 +33,20 @@ def _isolated_environment(
     # port 9 (discard) on the loopback address refuses connections.
     for name in ("HF_ENDPOINT", "CIVITAI_API_BASE", "MODELBOM_PYPI_URL", "MODELBOM_NPM_REGISTRY"):
         monkeypatch.setenv(name, _NOWHERE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Isolation for session- and module-scoped fixtures, which run before any test's."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _isolate(tmp_path_factory.mktemp("session-env"), monkeypatch)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """A fresh cache and HF home for every test."""
+    _isolate(tmp_path_factory.mktemp("env"), monkeypatch)
     yield
