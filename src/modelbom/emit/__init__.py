@@ -8,6 +8,8 @@ from typing import assert_never
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
 from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
 from modelbom.emit.findings_json import FindingsJsonEmitter
+from modelbom.emit.markdown import MarkdownEmitter
+from modelbom.emit.sarif import SarifEmitter
 
 __all__ = ["EmitError", "EmitOptions", "Emitter", "OutputFormat", "emitter_for"]
 
@@ -17,6 +19,8 @@ class OutputFormat(StrEnum):
 
     CYCLONEDX_JSON = "cyclonedx-json"
     FINDINGS_JSON = "findings-json"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
 
 
 def emitter_for(fmt: OutputFormat) -> Emitter:
@@ -25,4 +29,8 @@ def emitter_for(fmt: OutputFormat) -> Emitter:
         return CycloneDxJsonEmitter()
     if fmt is OutputFormat.FINDINGS_JSON:
         return FindingsJsonEmitter()
+    if fmt is OutputFormat.MARKDOWN:
+        return MarkdownEmitter()
+    if fmt is OutputFormat.SARIF:
+        return SarifEmitter()
     assert_never(fmt)
