@@ -243,3 +243,43 @@ def test_scanning_from_inside_the_repository_uses_relative_paths(fixture_repo: P
     files = {f["file"] for f in json.loads(proc.stdout)["findings"]}
     assert "finetune_app/train.py" in files
     assert not any(os.path.isabs(f) for f in files)
+
+
+def test_several_outputs_in_one_run(fixture_repo: Path, tmp_path: Path) -> None:
+    bom, report, sarif, findings = (
+        tmp_path / n for n in ("bom.json", "report.md", "out.sarif", "f.json")
+    )
+    proc = run_cli(
+        "scan", str(fixture_repo), "--offline", "--reproducible",
+        "-o", f"cyclonedx-json={bom}", "-o", f"markdown={report}", "-o", f"sarif={sarif}",
+        "-f", "findings-json", "-o", str(findings),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert validate(bom.read_text(), "1.6") is None
+    assert report.read_text().startswith("# AI bill of materials: finetune-app")
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    assert json.loads(findings.read_text())["format"] == "modelbom-findings"
+    for path, fmt in (
+        (bom, "cyclonedx-json"),
+        (report, "markdown"),
+        (sarif, "sarif"),
+        (findings, "findings-json"),
+    ):
+        assert f"wrote {path} ({fmt})" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("outputs", "message"),
+    [
+        (["-o", "-", "-o", "markdown=-"], "only one output can go to standard output"),
+        (["-o", "a.json", "-o", "sarif=a.json"], "a.json is named as the output twice"),
+        (["-o", "markdown="], "an output needs a file name"),
+    ],
+)
+def test_bad_output_lists_are_usage_errors(
+    tmp_path: Path, outputs: list[str], message: str
+) -> None:
+    proc = run_cli("scan", str(tmp_path), "--offline", *outputs, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not (tmp_path / "a.json").exists()

@@ -101,7 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     sc.add_argument("path", metavar="PATH", help="the repository or folder to scan")
-    sc.add_argument("-o", "--output", metavar="FILE", default="-", help="output file, - for stdout")
+    sc.add_argument(
+        "-o",
+        "--output",
+        metavar="[FORMAT=]FILE",
+        action="append",
+        default=None,
+        help="output file, - for stdout (default); FORMAT=FILE writes that format there, "
+        "and may be repeated: -o cyclonedx-json=bom.json -o markdown=report.md",
+    )
     sc.add_argument(
         "-f",
         "--format",
@@ -234,19 +242,42 @@ def _run_explain(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+def _outputs(args: argparse.Namespace) -> list[tuple[OutputFormat, str]]:
+    """(format, target) pairs from ``-o``: ``FILE`` uses ``-f``; ``FORMAT=FILE`` its own."""
+    default: OutputFormat = args.format
+    outputs: list[tuple[OutputFormat, str]] = []
+    for value in args.output or ["-"]:
+        name, sep, target = value.partition("=")
+        if sep and name in {f.value for f in OutputFormat}:
+            outputs.append((OutputFormat(name), target))
+        else:
+            outputs.append((default, value))
+    targets = [t for _, t in outputs]
+    if targets.count("-") > 1:
+        raise UsageError("only one output can go to standard output (-)")
+    duplicates = sorted({t for t in targets if targets.count(t) > 1})
+    if duplicates:
+        raise UsageError(f"{display_text(duplicates[0])} is named as the output twice")
+    if any(not t for t in targets):
+        raise UsageError("an output needs a file name (use - for standard output)")
+    return outputs
+
+
 def _run_scan(args: argparse.Namespace) -> ExitCode:
+    outputs = _outputs(args)
     result = scan(_options(args))
-    fmt: OutputFormat = args.format
-    data = emitter_for(fmt).emit(
-        result, EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
-    )
+    options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
+    # Render every output before writing any: a format that fails leaves no file behind.
+    rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]
     from modelbom.output import write_output
 
-    write_output(args.output, data)
+    for _, target, data in rendered:
+        write_output(target, data)
     if not args.quiet:
         _summary(result)
-        if args.output != "-":
-            _say(f"wrote {display_text(args.output)} ({fmt.value})")
+        for fmt, target, _ in rendered:
+            if target != "-":
+                _say(f"wrote {display_text(target)} ({fmt.value})")
     if result.violation:
         _say("policy violation: see the verdicts in the output, or run `modelbom explain ID`")
         return ExitCode.POLICY_VIOLATION
