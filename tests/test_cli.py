@@ -283,3 +283,24 @@ def test_bad_output_lists_are_usage_errors(
     assert proc.returncode == 2
     assert message in proc.stderr
     assert not (tmp_path / "a.json").exists()
+
+
+def test_diff_from_the_command_line(fixture_repo: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    run_cli("scan", str(fixture_repo), "--offline", "--reproducible", "-o", str(old))
+    (fixture_repo / "src" / "finetune_app" / "flux.py").write_text(
+        'FluxPipeline.from_pretrained("black-forest-labs/FLUX.1-dev")\n'
+    )
+    new = tmp_path / "new.json"
+    run_cli("scan", str(fixture_repo), "--offline", "--reproducible", "-o", str(new))
+    same = run_cli("diff", str(old), str(old))
+    assert same.returncode == 0 and same.stdout.strip().endswith("no changes")
+    changed = run_cli("diff", str(old), str(new))
+    assert "black-forest-labs/FLUX.1-dev" in changed.stdout
+    # Offline, FLUX's license is unknown, and unknown licenses already governed OLD: the new
+    # component is listed, but no term is new.
+    assert changed.returncode == 0
+    assert "components added:\n  + model black-forest-labs/FLUX.1-dev" in changed.stdout
+    broken = run_cli("diff", str(old), str(fixture_repo / "README.md"))
+    assert broken.returncode == 2
+    assert "README.md: not a CycloneDX JSON BOM" in broken.stderr

@@ -1,4 +1,5 @@
-"""The command line: ``modelbom scan PATH``. Thin: parse, call the engine, emit, exit.
+"""The command line: ``modelbom scan PATH``, ``explain``, ``diff``. Thin: parse, call the
+engine, emit, exit.
 
 Exit codes: 0 success; 1 policy violation; 2 usage error; 3 incomplete scan under
 ``--strict`` (unreadable files or unresolved components); 4 internal error. A user error
@@ -147,6 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("id", metavar="ID", help="a component id (e.g. meta-llama/Llama-3.1-8B)")
     ex.add_argument("path", metavar="PATH", nargs="?", default=".", help="the repository")
     _add_common_options(ex)
+    df = commands.add_parser(
+        "diff",
+        help="compare two CycloneDX BOMs written by modelbom",
+        description="Compare two CycloneDX JSON BOMs written by modelbom: components added, "
+        "removed or changed (license, lineage, version, verdict) and the artifact's verdict "
+        "and governing terms. Exit 1 when NEW's terms are stricter than OLD's.",
+    )
+    df.add_argument("old", metavar="OLD", help="the earlier BOM (CycloneDX JSON)")
+    df.add_argument("new", metavar="NEW", help="the later BOM (CycloneDX JSON)")
+    df.add_argument("-q", "--quiet", action="store_true", help="print nothing; only the exit code")
+    df.set_defaults(verbose=0)
     return parser
 
 
@@ -263,6 +275,18 @@ def _outputs(args: argparse.Namespace) -> list[tuple[OutputFormat, str]]:
     return outputs
 
 
+def _run_diff(args: argparse.Namespace) -> ExitCode:
+    from modelbom.diff import DiffError, diff_files, render
+
+    try:
+        result = diff_files(args.old, args.new)
+    except DiffError as exc:
+        raise UsageError(str(exc)) from exc
+    if not args.quiet:
+        sys.stdout.write(render(result))
+    return ExitCode.POLICY_VIOLATION if result.stricter else ExitCode.OK
+
+
 def _run_scan(args: argparse.Namespace) -> ExitCode:
     outputs = _outputs(args)
     result = scan(_options(args))
@@ -302,7 +326,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     _configure_logging(args.verbose, args.quiet)
     try:
-        return int(_run_explain(args) if args.command == "explain" else _run_scan(args))
+        run = {"explain": _run_explain, "diff": _run_diff}.get(args.command, _run_scan)
+        return int(run(args))
     except (UsageError, OutputError) as exc:
         _say(f"error: {exc}")
         return ExitCode.USAGE
