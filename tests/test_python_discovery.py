@@ -512,3 +512,13 @@ def test_containers_imported_from_other_modules_are_followed(tmp_path: Path) -> 
         (10, "model", "TheLastBen/Papercut_SDXL"),
         (10, "model", "nerijs/pixel-art-xl"),
     ]
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    (finding,) = findings_from_source(
+        'modèle = AutoModel.from_pretrained("acme/café-free")\n'.replace("café-free", "model-x"),
+        "app.py",
+        scope=Scope.CODE,
+    )
+    line = 'modèle = AutoModel.from_pretrained("acme/model-x")'
+    assert finding.evidence.column == line.index('"acme') + 1

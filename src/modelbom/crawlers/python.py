@@ -158,6 +158,13 @@ def _id_arg(call: ast.Call, spec: calls.IdArg) -> ast.expr | None:
     return _arg(call, spec.index, spec.keywords)
 
 
+def _char_column(line: str, byte_offset: int) -> int:
+    """``ast`` columns count UTF-8 bytes; reports count characters."""
+    if line.isascii():
+        return byte_offset
+    return len(line.encode("utf-8")[:byte_offset].decode("utf-8", errors="replace"))
+
+
 def _innermost_call(node: ast.expr) -> ast.Call | None:
     """``A.from_pretrained(x).to(device).eval()`` -> the ``from_pretrained`` call."""
     found: ast.Call | None = None
@@ -838,7 +845,7 @@ class _Analyzer:
         return Evidence(
             file=self.path,
             line=line + self.line_offset,
-            column=node.col_offset + 1,
+            column=_char_column(snippet, node.col_offset) + 1,
             snippet=snippet,
             crawler=self.crawler,
             confidence=confidence,
