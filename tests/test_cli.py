@@ -304,3 +304,47 @@ def test_diff_from_the_command_line(fixture_repo: Path, tmp_path: Path) -> None:
     broken = run_cli("diff", str(old), str(fixture_repo / "README.md"))
     assert broken.returncode == 2
     assert "README.md: not a CycloneDX JSON BOM" in broken.stderr
+
+
+def test_progress_shows_on_a_terminal_only(fixture_repo: Path, tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "modelbom",
+                "scan",
+                str(fixture_repo),
+                "--offline",
+                "-o",
+                str(tmp_path / "b.json"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            timeout=120,
+            check=False,
+        )
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    seen = b"".join(chunks).decode()
+    assert proc.returncode == 0
+    assert "crawled 11/11 files" in seen
+    assert "\r\x1b[2K" in seen  # the status line is rewritten and cleared
+    piped = run_cli("scan", str(fixture_repo), "--offline", "-o", str(tmp_path / "c.json"))
+    assert "crawled 11/11 files" not in piped.stderr and "\r" not in piped.stderr

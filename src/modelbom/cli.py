@@ -25,6 +25,7 @@ from modelbom.model import ScanResult
 from modelbom.model.text import display_text
 from modelbom.options import ScanOptions
 from modelbom.policy.model import find_policy, load_policy
+from modelbom.progress import Progress, TerminalProgress
 
 PROG = "modelbom"
 _MAX_UNKNOWNS_SHOWN = 20
@@ -242,10 +243,17 @@ def _options(args: argparse.Namespace) -> ScanOptions:
     )
 
 
+def _progress(args: argparse.Namespace) -> Progress | None:
+    """A status line on stderr when it is a terminal, unless --quiet."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+    return TerminalProgress(sys.stderr)
+
+
 def _run_explain(args: argparse.Namespace) -> ExitCode:
     from modelbom.explain import explain, find_components
 
-    result = scan(_options(args))
+    result = scan(_options(args), progress=_progress(args))
     query = None if args.id == "artifact" else args.id
     if query is not None and not find_components(result, query):
         known = ", ".join(sorted({c.id for c in result.components})[:20]) or "none"
@@ -289,7 +297,7 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
     outputs = _outputs(args)
-    result = scan(_options(args))
+    result = scan(_options(args), progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]

@@ -33,6 +33,7 @@ from modelbom.model.verdict import ChainReport
 from modelbom.options import ScanOptions
 from modelbom.policy.evaluate import evaluate
 from modelbom.policy.model import Policy
+from modelbom.progress import NoProgress, Progress
 from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
@@ -47,6 +48,7 @@ def scan(
     *,
     crawlers: Sequence[Crawler] | None = None,
     resolvers: Sequence[Resolver] | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Scan ``options.root`` and return everything found, sorted and deterministic."""
     root = options.root
@@ -56,10 +58,13 @@ def scan(
     resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
     walked = walk(root, WalkOptions(use_git=options.use_git))
+    progress = progress or NoProgress()
     unknowns: list[Unknown] = list(walked.unknowns)
     findings: list[Finding] = []
     crawled = 0
-    for entry in walked.entries:
+    total = len(walked.entries)
+    for done, entry in enumerate(walked.entries, start=1):
+        progress.files(done, total)
         pure = PurePosixPath(entry.path)
         wanting = [c for c in crawlers if c.wants(pure, entry.size)]
         if not wanting:
@@ -71,7 +76,7 @@ def scan(
         findings.extend(_finish_one(crawler, unknowns))
 
     components = merge_findings(findings, include_docs=options.include_docs)
-    components = _resolve(components, resolvers, findings, options)
+    components = _resolve(components, resolvers, findings, options, progress)
 
     git = walked.git
     source = SourceInfo(
@@ -92,6 +97,7 @@ def scan(
     )
     if options.analyse:
         result = result.model_copy(update={"chain": _analyse(result, options)})
+    progress.finish()
     return result
 
 
@@ -150,6 +156,7 @@ def _resolve(
     resolvers: Sequence[Resolver],
     findings: Sequence[Finding],
     options: ScanOptions,
+    progress: Progress,
 ) -> list[Component]:
     """Run the resolution stage with the persistent cache open for its duration."""
     if not resolvers:
@@ -175,6 +182,7 @@ def _resolve(
             context=context,
             workers=options.workers,
             max_depth=options.lineage_depth,
+            on_resolved=progress.components,
         )
     finally:
         for resolver in resolvers:

@@ -15,7 +15,8 @@ wild) and a depth cap.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -156,8 +157,13 @@ def resolve_all(
     context: ResolveContext | None = None,
     workers: int = 8,
     max_depth: int = 5,
+    on_resolved: Callable[[int, int], None] | None = None,
 ) -> list[Component]:
-    """Resolve *components* and, breadth first, the lineage they name."""
+    """Resolve *components* and, breadth first, the lineage they name.
+
+    *on_resolved* (done, total) is called as components are resolved, from the worker
+    threads; lineage found along the way adds to the total.
+    """
     context = context or ResolveContext(findings=findings)
     active: list[Resolver] = []
     for resolver in resolvers:
@@ -175,9 +181,16 @@ def resolve_all(
     seen = {identity(c) for c in components}
     batch = list(components)
     depth = 0
+    counter = _Counter(len(batch), on_resolved)
+
+    def work(component: Component) -> Component:
+        resolved = resolve_one(component, active, context.offline)
+        counter.step()
+        return resolved
+
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="resolve") as pool:
         while batch:
-            results = list(pool.map(lambda c: resolve_one(c, active, context.offline), batch))
+            results = list(pool.map(work, batch))
             done.extend(results)
             depth += 1
             batch = []
@@ -188,4 +201,25 @@ def resolve_all(
                     if identity(parent) not in seen:
                         seen.add(identity(parent))
                         batch.append(parent)
+            counter.grow(len(batch))
     return done
+
+
+class _Counter:
+    """Resolved so far, out of how many: reported from the worker threads."""
+
+    def __init__(self, total: int, report: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.done = 0
+        self.report = report
+        self._lock = threading.Lock()
+
+    def step(self) -> None:
+        with self._lock:
+            self.done += 1
+            if self.report is not None:
+                self.report(self.done, self.total)
+
+    def grow(self, more: int) -> None:
+        with self._lock:
+            self.total += more
