@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from modelbom.config import ENV_KEYS
+
 _SECRET_VARS = (
     "HF_TOKEN",
     "HUGGING_FACE_HUB_TOKEN",
@@ -20,7 +22,7 @@ _NOWHERE = "http://127.0.0.1:9"
 
 
 def _isolate(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in _SECRET_VARS:
+    for name in (*_SECRET_VARS, *ENV_KEYS):  # tokens, and a developer's own settings
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODELBOM_CACHE_DIR", str(home / "modelbom-cache"))
     monkeypatch.setenv("HF_HOME", str(home / "hf-home"))

@@ -17,6 +17,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from modelbom import __version__
+from modelbom.config import env_settings, file_settings
 from modelbom.emit import EmitOptions, OutputFormat, emitter_for
 from modelbom.emit.cyclonedx import SPEC_VERSIONS
 from modelbom.engine import scan
@@ -88,8 +89,9 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser, shared by ``main`` and the docs check."""
+def build_parser(defaults: dict[str, object] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; *defaults* (from the configuration file and the environment)
+    replace the built-in defaults of ``scan`` and ``explain``, and flags override them."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="AI bill-of-materials scanner: models, adapters, datasets and libraries.",
@@ -138,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(SOURCE_DATE_EPOCH, when set, gives the timestamp)",
     )
     _add_common_options(sc)
+    if defaults:
+        sc.set_defaults(**defaults)
     ex = commands.add_parser(
         "explain",
         help="explain why a component gets its license verdict",
@@ -149,6 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("id", metavar="ID", help="a component id (e.g. meta-llama/Llama-3.1-8B)")
     ex.add_argument("path", metavar="PATH", nargs="?", default=".", help="the repository")
     _add_common_options(ex)
+    if defaults:
+        ex.set_defaults(**{k: v for k, v in defaults.items() if k in _EXPLAIN_KEYS})
     df = commands.add_parser(
         "diff",
         help="compare two CycloneDX BOMs written by modelbom",
@@ -322,13 +328,40 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
     return ExitCode.OK
 
 
+_EXPLAIN_KEYS = frozenset(
+    {"include_docs", "offline", "refresh", "workers", "no_git", "policy", "python_env"}
+)
+
+
+def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    """Parse once to find the repository, then again with its configuration and the
+    environment as defaults, so that flags win over both."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command not in ("scan", "explain"):
+        return parser, args
+    defaults = {**file_settings(Path(args.path)), **env_settings()}
+    if "format" in defaults:
+        try:
+            defaults["format"] = OutputFormat(str(defaults["format"]))
+        except ValueError:
+            choices = ", ".join(f.value for f in OutputFormat)
+            raise UsageError(f"format: {defaults['format']!r} is not one of {choices}") from None
+    if not defaults:
+        return parser, args
+    parser = build_parser(defaults)
+    return parser, parser.parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``modelbom`` console script; returns the exit code."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        parser, args = _parse(argv)
     except SystemExit as exc:  # argparse: --help, --version (0) and usage errors (2)
         return int(exc.code) if isinstance(exc.code, int) else ExitCode.USAGE
+    except UsageError as exc:
+        _say(f"error: {exc}")
+        return ExitCode.USAGE
     if args.command is None:
         parser.print_help(sys.stderr)
         return ExitCode.USAGE

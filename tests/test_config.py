@@ -1,0 +1,74 @@
+"""Configuration precedence: flags over environment over the repository's file; what a
+scanned repository may not configure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support import run_cli
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "svc"
+    root.mkdir()
+    (root / "app.py").write_text('AutoModel.from_pretrained("acme/model-a")\n')
+    return root
+
+
+def test_the_repository_file_sets_defaults(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "svc"\n\n[tool.modelbom]\nformat = "findings-json"\noffline = true\n'
+    )
+    proc = run_cli("scan", str(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["format"] == "modelbom-findings"
+
+
+def test_environment_beats_the_file_and_flags_beat_both(repo: Path) -> None:
+    (repo / "modelbom.toml").write_text(
+        'format = "findings-json"\nreproducible = true\noffline = true\n'
+    )
+    from_env = run_cli("scan", str(repo), env={"MODELBOM_FORMAT": "cyclonedx-json"})
+    assert from_env.returncode == 0, from_env.stderr
+    bom = json.loads(from_env.stdout)
+    assert bom["bomFormat"] == "CycloneDX"
+    assert "serialNumber" not in bom  # reproducible still comes from the file
+    from_flag = run_cli(
+        "scan", str(repo), "-f", "markdown", env={"MODELBOM_FORMAT": "cyclonedx-json"}
+    )
+    assert from_flag.stdout.startswith("# AI bill of materials: svc")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        'output = "/tmp/x.json"',
+        'cache-dir = "/tmp/c"',
+        'python-env = "/usr"',
+        'hf-endpoint = "http://evil"',
+    ],
+)
+def test_a_repository_cannot_choose_outputs_endpoints_or_paths(repo: Path, key: str) -> None:
+    (repo / "modelbom.toml").write_text(key + "\n")
+    proc = run_cli("scan", str(repo), "--offline")
+    assert proc.returncode == 2
+    assert "not a setting a repository may choose" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"MODELBOM_OFFLINE": "maybe"}, "MODELBOM_OFFLINE: expected true or false"),
+        ({"MODELBOM_WORKERS": "many"}, "MODELBOM_WORKERS: expected a number"),
+        ({"MODELBOM_FORMAT": "yaml"}, "format: 'yaml' is not one of"),
+    ],
+)
+def test_bad_settings_are_usage_errors(repo: Path, env: dict[str, str], message: str) -> None:
+    proc = run_cli("scan", str(repo), "--offline", env=env)
+    assert proc.returncode == 2
+    assert message in proc.stderr
