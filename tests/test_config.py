@@ -72,3 +72,23 @@ def test_bad_settings_are_usage_errors(repo: Path, env: dict[str, str], message:
     proc = run_cli("scan", str(repo), "--offline", env=env)
     assert proc.returncode == 2
     assert message in proc.stderr
+
+
+def test_a_file_with_only_settings_is_no_policy(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.support import FIXTURES
+
+    root = tmp_path / "flux"
+    shutil.copytree(FIXTURES / "scenarios" / "flux-dev-commercial", root)
+    (root / "modelbom.toml").write_text("offline = true\n")
+    proc = run_cli(
+        "scan",
+        str(root),
+        "-o",
+        str(tmp_path / "b.json"),
+        env={"HF_HUB_CACHE": str(FIXTURES / "scenarios" / "hf-cache")},
+    )
+    # The default use profile finds the violation, but without a policy it is not fatal.
+    assert proc.returncode == 0, proc.stderr
+    assert "verdict: violation (under the default use profile)" in proc.stderr

@@ -89,26 +89,34 @@ def _convert(dest: str, value: object, where: str) -> object:
     return value
 
 
-def file_settings(root: Path) -> dict[str, object]:
-    """Settings from the scanned repository's ``modelbom.toml`` or ``[tool.modelbom]``."""
-    table: Mapping[str, Any] | None = None
+def repository_table(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
+    """The scanned repository's modelbom table and the file it is in: ``modelbom.toml``
+    (top level), else ``[tool.modelbom]`` of ``pyproject.toml``; None when neither has one.
+    The one place both the settings and the policy are read from."""
     source = root / "modelbom.toml"
     try:
         if source.is_file():
             with source.open("rb") as handle:
-                table = tomllib.load(handle)
-        elif (root / "pyproject.toml").is_file():
-            source = root / "pyproject.toml"
+                return source, tomllib.load(handle)
+        source = root / "pyproject.toml"
+        if source.is_file():
             with source.open("rb") as handle:
                 section = tomllib.load(handle).get("tool", {}).get("modelbom")
-            table = section if isinstance(section, dict) else None
+            return (source, section) if isinstance(section, dict) else None
     except OSError as exc:
         shown = display_text(str(source))
         raise UsageError(f"{shown}: cannot read the configuration: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:
         raise UsageError(f"{display_text(str(source))}: not valid TOML: {exc}") from None
-    if not table:
+    return None
+
+
+def file_settings(root: Path) -> dict[str, object]:
+    """Settings from the scanned repository's ``modelbom.toml`` or ``[tool.modelbom]``."""
+    found = repository_table(root)
+    if found is None:
         return {}
+    source, table = found
     shown = display_text(str(source))
     out: dict[str, object] = {}
     for key, value in table.items():

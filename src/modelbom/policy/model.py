@@ -152,20 +152,12 @@ def _policy_keys(table: dict[str, Any]) -> dict[str, Any]:
 
 
 def find_policy(root: Path) -> Path | None:
-    """The policy a scanned repository declares: ``modelbom.toml``, else a pyproject with
-    ``[tool.modelbom]`` use or policy keys. Only the use and policy are read from the
-    repository; nothing there can change where modelbom connects or what it sends."""
-    candidate = root / "modelbom.toml"
-    if candidate.is_file():
-        return candidate
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        try:
-            with pyproject.open("rb") as handle:
-                data = tomllib.load(handle)
-        except (OSError, tomllib.TOMLDecodeError, RecursionError):
-            return None
-        section = data.get("tool", {}).get("modelbom")
-        if isinstance(section, dict) and _policy_keys(section):
-            return pyproject
-    return None
+    """The policy a scanned repository declares: the ``modelbom.toml`` or ``pyproject.toml``
+    whose modelbom table has use, policy or waiver keys. Only those are read as the policy;
+    nothing in the repository can change where modelbom connects or what it sends."""
+    from modelbom.config import repository_table
+
+    found = repository_table(root)
+    if found is None or not _policy_keys(dict(found[1])):
+        return None
+    return found[0]
