@@ -15,7 +15,7 @@ from modelbom.model.component import (
     merge_findings,
 )
 from modelbom.model.finding import DOCUMENTATION_SCOPES, Evidence, Finding, Kind, Scope
-from modelbom.model.result import ScanResult, ScanStats, SourceInfo
+from modelbom.model.result import Group, ScanResult, ScanStats, SourceInfo
 from modelbom.model.unknown import Stage, Unknown
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Component",
     "Evidence",
     "Finding",
+    "Group",
     "Kind",
     "LicenseClaim",
     "Relation",

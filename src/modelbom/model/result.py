@@ -30,6 +30,23 @@ class ScanStats(BaseModel):
     files_crawled: int = 0
 
 
+class Group(BaseModel):
+    """One sub-project of a monorepo (``--group-by``) and the components its files reference.
+
+    ``path`` is the sub-project's folder relative to the scanned root (``.`` for files
+    that belong to no sub-project). A component referenced from several sub-projects is
+    listed in each of them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="The sub-project's name (package name or folder).")
+    path: str = Field(description="Its folder relative to the scanned root; '.' for the rest.")
+    components: tuple[str, ...] = Field(
+        default=(), description="bom-refs of the components its files reference, sorted."
+    )
+
+
 class ScanResult(BaseModel):
     """Findings, components and unknowns of one scan, all sorted."""
 
@@ -47,6 +64,12 @@ class ScanResult(BaseModel):
     )
     policy_in_effect: bool = Field(
         default=False, description="A policy was given or found: violations fail the scan."
+    )
+    group_by: str | None = Field(
+        default=None, description="How ``groups`` was formed (``--group-by``), if at all."
+    )
+    groups: tuple[Group, ...] = Field(
+        default=(), description="Sub-projects sorted by path; empty without --group-by."
     )
 
     @property
