@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
-from modelbom.crawlers import Crawler, CrawlError, FileInput, PythonCrawler
+from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, PythonCrawler
 from modelbom.engine import scan
 from modelbom.model import (
     BaseModelRef,
@@ -223,3 +225,84 @@ def test_components_merge_every_occurrence_sorted(tmp_path: Path) -> None:
         ("b.py", 1),
     ]
     assert component.bom_ref == scan(ScanOptions(root=tmp_path)).components[0].bom_ref
+
+
+class HeaderCrawler(Crawler):
+    """A header reader: the first 4 bytes declare how many header bytes follow."""
+
+    name = "header"
+    prefix_only = True
+    max_bytes = 64
+    first_read = 8
+    seen: ClassVar[list[int]] = []
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return path.suffix == ".hdr"
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        HeaderCrawler.seen.append(len(file.data))
+        declared = int(file.data[:4])
+        if len(file.data) < 4 + declared:
+            raise NeedBytes(4 + declared, f"header of {declared} bytes past the read cap")
+        ident = file.data[4 : 4 + declared].decode()
+        ev = Evidence(file=file.path, line=1, crawler=self.name)
+        return [Finding(kind=Kind.MODEL, id=ident, evidence=ev)]
+
+
+def test_a_prefix_crawler_reads_little_first_and_more_only_when_the_header_asks(
+    tmp_path: Path,
+) -> None:
+    HeaderCrawler.seen.clear()
+    (tmp_path / "small.hdr").write_bytes(b"0004ac/m" + bytes(1000))
+    (tmp_path / "long.hdr").write_bytes(b"0030" + b"acme/" + b"x" * 25 + bytes(1000))
+    (tmp_path / "huge.hdr").write_bytes(b"0900" + b"y" * 1000)
+    result = scan(ScanOptions(root=tmp_path), crawlers=[HeaderCrawler()], resolvers=[])
+    assert sorted(c.id for c in result.components) == ["ac/m", "acme/" + "x" * 25]
+    # huge.hdr, long.hdr, small.hdr in walk order: 8 then the 64-byte cap; 8 then 34; 8.
+    assert HeaderCrawler.seen == [8, 64, 8, 34, 8]
+    assert [(u.file, u.reason) for u in result.unknowns] == [
+        ("huge.hdr", "header: header of 900 bytes past the read cap")
+    ]
+
+
+class SniffingCrawler(Crawler):
+    """Wants files by their magic bytes whatever their name."""
+
+    name = "sniffing"
+    sniff_bytes = 4
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return path.suffix == ".magic"
+
+    def wants_content(self, path: PurePosixPath, size: int, head: bytes) -> bool:
+        return head == b"MAG!"
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        ev = Evidence(file=file.path, line=1, crawler=self.name)
+        return [Finding(kind=Kind.MODEL_FILE, id=file.path, evidence=ev)]
+
+
+def test_files_no_crawler_wants_by_name_are_offered_by_their_first_bytes(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_bytes(b"MAG!" + bytes(100))
+    (tmp_path / "plain.txt").write_bytes(b"hello, world")
+    (tmp_path / "named.magic").write_bytes(b"anything")
+    (tmp_path / "empty.png").write_bytes(b"")
+    result = scan(ScanOptions(root=tmp_path), crawlers=[SniffingCrawler()], resolvers=[])
+    assert sorted(c.id for c in result.components) == ["named.magic", "notes.txt"]
+    assert result.stats.files_crawled == 2
+
+
+def test_a_safetensors_header_longer_than_the_first_read_is_still_read(tmp_path: Path) -> None:
+    header = {
+        "__metadata__": {"format": "pt", "modelspec.title": "t" * 150_000},
+        "w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 16]},
+    }
+    body = json.dumps(header).encode()
+    (tmp_path / "model.safetensors").write_bytes(struct.pack("<Q", len(body)) + body + bytes(16))
+    result = scan(ScanOptions(root=tmp_path), resolvers=[])
+    (component,) = result.components
+    assert component.kind is Kind.MODEL_FILE
+    properties = dict(component.properties)
+    assert properties["framework"] == "pt"
+    assert properties["tensor_count"] == "1"
+    assert not result.unknowns

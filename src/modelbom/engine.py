@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import PurePosixPath
 
 from modelbom import __version__
-from modelbom.crawlers import Crawler, CrawlError, FileInput, default_crawlers
+from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, default_crawlers
 from modelbom.errors import UsageError
 from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
@@ -63,10 +63,13 @@ def scan(
     findings: list[Finding] = []
     crawled = 0
     total = len(walked.entries)
+    sniffers = [c for c in crawlers if c.sniff_bytes > 0]
     for done, entry in enumerate(walked.entries, start=1):
         progress.files(done, total)
         pure = PurePosixPath(entry.path)
         wanting = [c for c in crawlers if c.wants(pure, entry.size)]
+        if not wanting and sniffers and entry.size > 0:
+            wanting = _sniff(sniffers, entry, pure, unknowns)
         if not wanting:
             continue
         crawled += 1
@@ -113,24 +116,59 @@ def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
     )
 
 
-def _crawl_one(
-    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
-) -> list[Finding]:
-    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown."""
-    limit = min(crawler.max_bytes, options.max_file_bytes)
+def _sniff(
+    sniffers: Sequence[Crawler], entry: FileEntry, pure: PurePosixPath, unknowns: list[Unknown]
+) -> list[Crawler]:
+    """The sniffing crawlers that want *entry* by its first bytes (read once for all)."""
     try:
-        data = read_bytes(entry, limit, prefix=crawler.prefix_only)
+        head = read_bytes(entry, max(c.sniff_bytes for c in sniffers), prefix=True)
     except ReadError as exc:
         unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
         return []
-    file = FileInput(
+    return [c for c in sniffers if c.wants_content(pure, entry.size, head[: c.sniff_bytes])]
+
+
+def _read_for(crawler: Crawler, entry: FileEntry, limit: int, cap: int) -> FileInput:
+    """The crawler's view of *entry*: the whole file, or a prefix of at most *limit* bytes.
+
+    *cap* is the longest prefix the crawler may ever get; a shorter first read is
+    ``extendable``.
+    """
+    data = read_bytes(entry, limit, prefix=crawler.prefix_only)
+    truncated = crawler.prefix_only and len(data) < entry.size
+    return FileInput(
         path=entry.path,
         data=data,
         size=entry.size,
-        truncated=crawler.prefix_only and len(data) < entry.size,
+        truncated=truncated,
+        extendable=truncated and len(data) < cap,
     )
+
+
+def _crawl_one(
+    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
+) -> list[Finding]:
+    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown.
+
+    A prefix crawler first gets ``first_read`` bytes; when it raises :class:`NeedBytes`
+    it is given the longer prefix it asked for (within its limit) and crawls once more.
+    """
+    limit = min(crawler.max_bytes, options.max_file_bytes)
+    first = limit
+    if crawler.prefix_only and crawler.first_read is not None:
+        first = min(crawler.first_read, limit)
     try:
-        return list(crawler.crawl(file))
+        file = _read_for(crawler, entry, first, limit)
+        try:
+            return list(crawler.crawl(file))
+        except NeedBytes as need:
+            if not file.extendable or need.wanted <= len(file.data):
+                raise
+            file = _read_for(crawler, entry, min(need.wanted, limit), limit)
+            return list(crawler.crawl(file))
+    except ReadError as exc:
+        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
+        return []
     except CrawlError as exc:
         reason = f"{crawler.name}: {exc}"
     except Exception as exc:  # the guard: a crawler bug must not end the scan

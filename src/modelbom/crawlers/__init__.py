@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.base import Crawler, CrawlError, FileInput, NeedBytes, scope_of_path
 from modelbom.crawlers.comfyui import ComfyUICrawler
 from modelbom.crawlers.config import ConfigCrawler
 from modelbom.crawlers.dotenv import DotenvCrawler
@@ -29,6 +29,7 @@ __all__ = [
     "LicenseFilesCrawler",
     "ManifestsCrawler",
     "MarkdownCrawler",
+    "NeedBytes",
     "NotebookCrawler",
     "PromptsCrawler",
     "PythonCrawler",

@@ -23,6 +23,20 @@ class CrawlError(ModelbomError):
     """A file could not be parsed; ``str(error)`` is the reason shown to the user."""
 
 
+class NeedBytes(CrawlError):
+    """A ``prefix_only`` crawler needs a longer prefix than the one it was given.
+
+    Raised from :meth:`Crawler.crawl` when ``file.truncated`` and the header declares more
+    bytes than the first read holds. The engine reads ``wanted`` bytes (never more than
+    :attr:`Crawler.max_bytes`) and calls :meth:`Crawler.crawl` once more; a second request
+    is an ordinary :class:`CrawlError`. ``crawl`` must not keep state before raising it.
+    """
+
+    def __init__(self, wanted: int, reason: str) -> None:
+        super().__init__(reason)
+        self.wanted = wanted
+
+
 @dataclass(frozen=True, slots=True)
 class FileInput:
     """What a crawler gets: the file's relative path and its (possibly capped) bytes."""
@@ -31,6 +45,8 @@ class FileInput:
     data: bytes
     size: int
     truncated: bool = False
+    # A first, short read of a prefix crawler: raising NeedBytes gets a longer prefix.
+    extendable: bool = False
 
     @property
     def pure_path(self) -> PurePosixPath:
@@ -45,12 +61,25 @@ class Crawler(ABC):
     version: ClassVar[str] = "1"
     # Whole files larger than this are not parsed (an Unknown says so) ...
     max_bytes: ClassVar[int] = 2 * 1024 * 1024
-    # ... unless the crawler only needs a prefix (headers of weight files).
+    # ... unless the crawler only needs a prefix (headers of weight files). A prefix
+    # crawler is first given ``first_read`` bytes (``None``: ``max_bytes``) and may raise
+    # :class:`NeedBytes` to get a longer prefix, so small headers cost small reads.
     prefix_only: ClassVar[bool] = False
+    first_read: ClassVar[int | None] = None
+    # Content sniffing: a file that no crawler wants by its path is offered, by its first
+    # ``sniff_bytes`` bytes, to the crawlers that set it (a pickle named ``notes.txt``).
+    sniff_bytes: ClassVar[int] = 0
 
     @abstractmethod
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Whether this crawler wants the file; decided from path and size alone."""
+
+    def wants_content(self, path: PurePosixPath, size: int, head: bytes) -> bool:
+        """Whether this crawler wants a file no crawler wanted by path, from its first bytes.
+
+        Only asked when :attr:`sniff_bytes` is set; *head* holds at most that many bytes.
+        """
+        return False
 
     @abstractmethod
     def crawl(self, file: FileInput) -> Iterable[Finding]:

@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from modelbom.crawlers.base import CrawlError
+from modelbom.crawlers.base import CrawlError, NeedBytes
 
 MIB = 1024 * 1024
 VALUE_MAX_CHARS = 200  # metadata values are clipped to this many characters
@@ -106,10 +106,11 @@ def read_safetensors(data: bytes, size: int, *, capped: bool) -> SafetensorsHead
         raise CrawlError(f"declared header length {n} exceeds the file size ({size} bytes)")
     if len(data) < 8 + n:
         if capped:
-            # The read cap is 16 MiB for the header plus 8 bytes for its length.
+            # The read cap is 16 MiB for the header plus 8 bytes for its length; a first,
+            # smaller read asks for the prefix the header needs.
             cap = len(data) - 8 if (len(data) - 8) % MIB == 0 else len(data)
-            raise CrawlError(
-                f"header larger than the {describe_size(cap)} read cap ({n} bytes declared)"
+            raise NeedBytes(
+                8 + n, f"header larger than the {describe_size(cap)} read cap ({n} bytes declared)"
             )
         raise CrawlError(f"truncated header: {n} bytes declared, {len(data) - 8} present")
     raw = data[8 : 8 + n]
@@ -234,7 +235,7 @@ class _Cursor:
             return
         if self.pos + n > self.size:
             raise CrawlError(f"truncated header: {what} runs past the end of the file")
-        raise CrawlError("GGUF metadata larger than the read cap")
+        raise NeedBytes(self.size, "GGUF metadata larger than the read cap")
 
     def unpack(self, fmt: str, width: int, what: str) -> int | float | bool:
         self.need(width, what)

@@ -1,7 +1,8 @@
 """Weights crawler: one ``model-file`` finding per model weight file in the repository.
 
-The crawler is ``prefix_only``: the engine hands it at most the first 16 MiB (+ 8 bytes)
-of each file, so the cost of a scan never grows with the size of the weights. Headers
+The crawler is ``prefix_only``: the engine hands it the first 64 KiB of each file, and
+at most the first 16 MiB (+ 8 bytes) when a header declares more (two-step read), so the
+cost of a scan never grows with the size of the weights. Headers
 are parsed by the bounded readers of :mod:`modelbom.crawlers.headers`; nothing is ever
 loaded, imported or unpickled.
 
@@ -49,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
-from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.base import Crawler, CrawlError, FileInput, NeedBytes, scope_of_path
 from modelbom.crawlers.headers import (
     GGUF_MAGIC,
     GGUF_MAX_INDEXED,
@@ -210,6 +211,9 @@ class WeightsCrawler(Crawler):
     version = "1"
     max_bytes = 16 * MIB + 8
     prefix_only = True
+    # Most headers fit in the first 64 KiB; a larger safetensors or GGUF header asks for
+    # exactly what it declares (NeedBytes), and every other format for the full prefix.
+    first_read = 64 * 1024
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Files with a weight-file extension (the content decides the format)."""
@@ -217,6 +221,14 @@ class WeightsCrawler(Crawler):
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
         """Read the header in the prefix and report the file and what it names."""
+        if (
+            file.extendable
+            and file.pure_path.suffix.lower() not in (".safetensors", ".gguf")
+            and not looks_like_safetensors(file.data, file.size)
+            and file.data[:4] != GGUF_MAGIC
+        ):
+            # Pickles, zips, ONNX and HDF5 are read from the full prefix.
+            raise NeedBytes(self.max_bytes, "model file header larger than the read cap")
         result = analyse(file)
         if result is None:
             return []
