@@ -244,3 +244,18 @@ def test_escaping_helpers() -> None:
     assert escape_item("- not a list") == "\\- not a list"
     assert escape_item("12) not ordered") == "12\\) not ordered"
     assert escape_item("> not a quote") == "\\> not a quote"
+
+
+def test_a_term_imposed_by_many_components_names_five_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    lines = [f'AutoModel.from_pretrained("acme/model-{i}")' for i in range(7)]
+    (tmp_path / "app.py").write_text("\n".join(lines) + "\n")
+    result = scan(ScanOptions(root=tmp_path, offline=True, cache_dir=tmp_path / "cache"))
+    report = MarkdownEmitter().emit(result, EmitOptions()).decode("utf-8")
+    (row,) = [line for line in report.splitlines() if line.startswith("| license | unknown")]
+    imposed = row.split(" | ")[3]
+    assert imposed.count("`model:acme/model-") == 5
+    assert imposed.endswith("and 2 more")
+    # The component table still lists all seven.
+    assert report.count("| model | `acme/model-") == 7

@@ -58,6 +58,7 @@ _TRAINING_DATA = {
 _DIMENSION_ORDER = ("license", *Terms.model_fields)
 _MAX_PATHS = 10
 _MAX_LOCATIONS = 3
+_MAX_NAMES = 5  # components named in one cell of the governing-terms table
 
 # -- escaping ---------------------------------------------------------------------------------
 
@@ -250,12 +251,20 @@ def _governing_section(result: ScanResult) -> list[str]:
                 escape_text(_dimension(dimension)),
                 escape_text(_number(value)),
                 code(license_id),
-                ", ".join(code(i) for i in imposers),
-                ", ".join(code(h) for h in _first_hops(contributions)),
+                _names(imposers),
+                _names(_first_hops(contributions)),
             ]
         )
     lines.extend(table(["Dimension", "Value", "License", "Imposed by", "Brought in by"], rows))
     return lines
+
+
+def _names(names: Sequence[str]) -> str:
+    """Component names for a table cell: the first few, then how many more there are."""
+    text = ", ".join(code(n) for n in names[:_MAX_NAMES])
+    if len(names) > _MAX_NAMES:
+        text += f" and {len(names) - _MAX_NAMES} more"
+    return text
 
 
 def _rule_lines(rule: RuleResult) -> list[str]:
