@@ -92,3 +92,57 @@ def test_a_file_with_only_settings_is_no_policy(tmp_path: Path) -> None:
     # The default use profile finds the violation, but without a policy it is not fatal.
     assert proc.returncode == 0, proc.stderr
     assert "verdict: violation (under the default use profile)" in proc.stderr
+
+
+def test_a_config_file_named_by_the_user_may_set_every_flag(repo: Path, tmp_path: Path) -> None:
+    (repo / "modelbom.toml").write_text('format = "markdown"\n')  # not read: --config wins
+    settings = tmp_path / "ci" / "modelbom.toml"
+    settings.parent.mkdir()
+    settings.write_text(
+        "offline = true\nreproducible = true\nquiet = true\n"
+        'cache-dir = "cache"\n'
+        'output = ["cyclonedx-json=out/bom.json", "findings-json=out/findings.json"]\n'
+    )
+    (settings.parent / "out").mkdir()
+    proc = run_cli("scan", str(repo), "--config", str(settings))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # quiet
+    out = settings.parent / "out"
+    assert json.loads((out / "bom.json").read_text())["bomFormat"] == "CycloneDX"
+    assert json.loads((out / "findings.json").read_text())["format"] == "modelbom-findings"
+    assert (settings.parent / "cache").is_dir()  # relative to the file, not the cwd
+
+
+def test_flags_replace_the_outputs_of_the_config_file(repo: Path, tmp_path: Path) -> None:
+    settings = tmp_path / "mine.toml"
+    settings.write_text('offline = true\noutput = ["markdown=report.md"]\n')
+    target = tmp_path / "bom.json"
+    proc = run_cli(
+        "scan", str(repo), "-o", str(target), env={"MODELBOM_CONFIG": str(settings)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(target.read_text())["bomFormat"] == "CycloneDX"
+    assert not (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('hf-endpoint = "http://evil"\n', "hf-endpoint: not a setting"),
+        ("output = 3\n", "expected a list of FORMAT=FILE strings"),
+        ("verbose = 7\n", "expected 0, 1 or 2"),
+        ("offline = [\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_files_are_usage_errors(
+    repo: Path, tmp_path: Path, text: str, message: str
+) -> None:
+    settings = tmp_path / "bad.toml"
+    settings.write_text(text)
+    proc = run_cli("scan", str(repo), "--config", str(settings))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+    missing = run_cli("scan", str(repo), "--config", str(tmp_path / "none.toml"))
+    assert missing.returncode == 2
+    assert "cannot read it" in missing.stderr

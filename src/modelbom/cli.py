@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from modelbom import __version__
-from modelbom.config import env_settings, file_settings
+from modelbom.config import env_settings, explicit_settings, file_settings
 from modelbom.emit import EmitOptions, OutputFormat, emitter_for
 from modelbom.emit.cyclonedx import SPEC_VERSIONS
 from modelbom.engine import scan
@@ -82,6 +83,14 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument(
         "--no-git", action="store_true", help="walk the file system even inside a git work tree"
+    )
+    sub.add_argument(
+        "--config",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="your own configuration file (modelbom.toml or pyproject.toml): it may set "
+        "every flag, and the scanned repository's settings are then not read",
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sub.add_argument(
@@ -329,8 +338,24 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
 
 
 _EXPLAIN_KEYS = frozenset(
-    {"include_docs", "offline", "refresh", "workers", "no_git", "policy", "python_env"}
+    {
+        "include_docs",
+        "offline",
+        "refresh",
+        "workers",
+        "no_git",
+        "policy",
+        "python_env",
+        "cache_dir",
+        "quiet",
+        "verbose",
+    }
 )
+
+
+def _env_config() -> Path | None:
+    value = os.environ.get("MODELBOM_CONFIG")
+    return Path(value) if value else None
 
 
 def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -340,7 +365,11 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argpars
     args = parser.parse_args(argv)
     if args.command not in ("scan", "explain"):
         return parser, args
-    defaults = {**file_settings(Path(args.path)), **env_settings()}
+    config = args.config or _env_config()
+    from_file = explicit_settings(config) if config else file_settings(Path(args.path))
+    if args.command == "scan" and args.output is not None:
+        from_file.pop("output", None)  # -o on the command line replaces the file's outputs
+    defaults = {**from_file, **env_settings()}
     if "format" in defaults:
         try:
             defaults["format"] = OutputFormat(str(defaults["format"]))

@@ -17,7 +17,11 @@ in ``pyproject.toml`` of the scanned repository. Keys use the flags' names::
 A configuration file inside the scanned repository is untrusted: it can only choose how
 the scan runs and renders, never where modelbom connects, which token it sends, where it
 writes or what it reads outside the repository (no endpoints, tokens, outputs, cache or
-Python environment). Those come from flags and the environment only:
+Python environment). A file named with ``--config FILE`` (or ``MODELBOM_CONFIG``) is
+the user's own: it may set every flag (``output`` as a list of ``FORMAT=FILE``,
+``cache-dir``, ``python-env``, ``policy``, ``refresh``, ``quiet``, ``verbose`` too; paths
+are relative to the file), and when it is given the repository's settings are not read.
+Endpoints and tokens are environment variables only, whatever the file. The variables:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
 ``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_POLICY``,
@@ -46,6 +50,16 @@ FILE_KEYS: dict[str, str] = {
     "workers": "workers",
     "no-git": "no_git",
 }
+# keys only a file the user names with --config may set (it is trusted: the user's own)
+TRUSTED_KEYS: dict[str, str] = {
+    "output": "output",
+    "cache-dir": "cache_dir",
+    "python-env": "python_env",
+    "policy": "policy",
+    "refresh": "refresh",
+    "quiet": "quiet",
+    "verbose": "verbose",
+}
 # environment variable -> argparse destination
 ENV_KEYS: dict[str, str] = {
     "MODELBOM_FORMAT": "format",
@@ -60,7 +74,10 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_POLICY": "policy",
     "MODELBOM_PYTHON_ENV": "python_env",
 }
-_BOOLEAN = frozenset({"strict", "reproducible", "include_docs", "offline", "refresh", "no_git"})
+_BOOLEAN = frozenset(
+    {"strict", "reproducible", "include_docs", "offline", "refresh", "no_git", "quiet"}
+)
+_PATHS = frozenset({"policy", "python_env", "cache_dir"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
 # Keys of [tool.modelbom] that belong to the policy, read elsewhere.
@@ -82,8 +99,20 @@ def _convert(dest: str, value: object, where: str) -> object:
         if not 1 <= number <= 64:
             raise UsageError(f"{where}: must be between 1 and 64")
         return number
-    if dest in ("policy", "python_env"):
-        return Path(str(value))
+    if dest == "verbose":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2:
+            raise UsageError(f"{where}: expected 0, 1 or 2, got {value!r}")
+        return value
+    if dest == "output":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UsageError(f"{where}: expected a list of FORMAT=FILE strings, got {value!r}")
+        return list(value)
+    if dest in _PATHS:
+        if not isinstance(value, str):
+            raise UsageError(f"{where}: expected a path, got {value!r}")
+        return Path(value)
     if not isinstance(value, str):
         raise UsageError(f"{where}: expected a string, got {value!r}")
     return value
@@ -131,6 +160,57 @@ def file_settings(root: Path) -> dict[str, object]:
                 "the environment only)"
             )
         out[dest] = _convert(dest, value, f"{shown}: {key}")
+    return out
+
+
+def _relative_to(base: Path, dest: str, value: object) -> object:
+    """Paths in the user's own file are relative to the file's folder (``-`` is stdout)."""
+    if isinstance(value, Path) and not value.is_absolute():
+        return base / value
+    if dest == "output" and isinstance(value, list):
+        out: list[str] = []
+        for item in value:
+            fmt, sep, target = item.rpartition("=")
+            if target != "-" and not Path(target).is_absolute():
+                target = str(base / target)
+            out.append(f"{fmt}{sep}{target}")
+        return out
+    return value
+
+
+def explicit_settings(path: Path) -> dict[str, object]:
+    """Every setting of a configuration file the user names with ``--config``.
+
+    ``path`` is a ``modelbom.toml`` (top-level keys) or a ``pyproject.toml`` whose
+    ``[tool.modelbom]`` table holds them; the policy keys in it are left to the policy.
+    """
+    shown = display_text(str(path))
+    try:
+        with path.open("rb") as handle:
+            document = tomllib.load(handle)
+    except OSError as exc:
+        raise UsageError(f"--config {shown}: cannot read it: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise UsageError(f"--config {shown}: not valid TOML: {exc}") from None
+    table: object = document
+    if path.name == "pyproject.toml":
+        table = document.get("tool", {}).get("modelbom", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"--config {shown}: [tool.modelbom] is not a table")
+    keys = {**FILE_KEYS, **TRUSTED_KEYS}
+    out: dict[str, object] = {}
+    for key, value in table.items():
+        if key in _POLICY_KEYS:
+            continue
+        dest = keys.get(key)
+        if dest is None:
+            allowed = ", ".join(sorted(keys))
+            raise UsageError(
+                f"{shown}: {key}: not a setting (allowed: {allowed}; endpoints and tokens "
+                "come from the environment only)"
+            )
+        converted = _convert(dest, value, f"{shown}: {key}")
+        out[dest] = _relative_to(path.parent, dest, converted)
     return out
 
 
