@@ -41,7 +41,15 @@ from spdx_python_model import v3_0_1 as spdx
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
 from modelbom.licenses.knowledge import entry_for
 from modelbom.licenses.normalize import load_tables, parse_expression
-from modelbom.model import Component, Kind, LicenseClaim, Relation, ScanResult, Unknown
+from modelbom.model import (
+    BaseModelRef,
+    Component,
+    Kind,
+    LicenseClaim,
+    Relation,
+    ScanResult,
+    Unknown,
+)
 from modelbom.model.verdict import ComponentVerdict
 
 SPEC_VERSION = "3.0.1"
@@ -246,6 +254,21 @@ def _comment_lines(component: Component) -> list[str]:
             continue
         lines.append(f"{key}: {value}")
     return lines
+
+
+def _lineage(component: Component) -> list[tuple[BaseModelRef, str]]:
+    """The base models of *component* with a note on each: as resolved, else the base the
+    repository loads it onto (an adapter's ``base_model``), as the license chain reads them."""
+    if component.base_models:
+        return [(r, f"{r.relation.value} (stated by {r.source})") for r in component.base_models]
+    return [
+        (
+            BaseModelRef(id=value, relation=Relation.ADAPTER, source="repository"),
+            "adapter (the repository loads it onto this base)",
+        )
+        for key, value in component.properties
+        if key == "base_model"
+    ]
 
 
 def _evidence_statement(component: Component) -> str:
@@ -564,15 +587,13 @@ class _Document:
             )
         for component in components:
             pkg = self.package(component)
-            for ref in component.base_models:
+            for ref, note in _lineage(component):
                 base = parent(Kind.MODEL, ref.id, Kind.ADAPTER)
                 if base is pkg:
                     continue
                 kind, from_derived = LINEAGE[ref.relation]
                 source, target = (pkg, base) if from_derived else (base, pkg)
-                self.relationship(
-                    source, kind, [target], f"{ref.relation.value} (stated by {ref.source})"
-                )
+                self.relationship(source, kind, [target], note)
             datasets = [parent(Kind.DATASET, d) for d in component.datasets]
             if datasets:
                 self.relationship(
