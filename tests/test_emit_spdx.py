@@ -606,3 +606,18 @@ def test_git_facts_without_credentials_and_no_secret_anywhere(
     assert doc.root.software_downloadLocation == "https://git.example.com/acme/svc.git"
     ((vcs,),) = [list(r.locator) for r in doc.root.externalRef]
     assert vcs == "https://git.example.com/acme/svc.git"
+
+
+def test_a_committed_lfs_pointer_gives_the_model_file_its_sha256(tmp_path: Path) -> None:
+    digest = "4d7a" * 16
+    weights = tmp_path / "models" / "model.safetensors"
+    weights.parent.mkdir()
+    weights.write_text(
+        f"version https://git-lfs.github.com/spec/v1\noid sha256:{digest}\nsize 4920734592\n"
+    )
+    doc = emit(scan(ScanOptions(root=tmp_path, offline=True, cache_dir=tmp_path / "c")), tmp_path)
+    (model,) = doc.all(spdx.ai_AIPackage)
+    assert model.name == "models/model.safetensors"
+    (check,) = model.verifiedUsing
+    assert isinstance(check, spdx.Hash)
+    assert (check.algorithm, check.hashValue) == (spdx.HashAlgorithm.sha256, digest)

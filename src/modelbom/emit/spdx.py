@@ -89,6 +89,7 @@ _SLUG = re.compile(r"[^A-Za-z0-9._-]+")
 _TOKEN = re.compile(r"[()]|[^\s()]+")
 _LICENSE_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$")
 _ADDITION_REF = re.compile(r"^(?:DocumentRef-[A-Za-z0-9.-]+:)?AdditionRef-[A-Za-z0-9.-]+$")
+_LFS_OID = re.compile(r"^sha256:[0-9a-f]{64}$")
 _SPDX_ID = re.compile(r"^[A-Za-z0-9.-]+\+?$")
 
 
@@ -498,6 +499,15 @@ class _Document:
                 spdx.ExternalIdentifier(
                     externalIdentifierType=spdx.ExternalIdentifierType.packageUrl,
                     identifier=component.purl,
+                )
+            ]
+        oids = [v for k, v in component.properties if k == "lfs_oid" and _LFS_OID.match(v)]
+        if len(oids) == 1:  # a committed Git LFS pointer names its file's SHA-256
+            pkg.verifiedUsing = [
+                spdx.Hash(
+                    algorithm=spdx.HashAlgorithm.sha256,
+                    hashValue=oids[0].removeprefix("sha256:"),
+                    comment="the Git LFS object id of the committed pointer",
                 )
             ]
         namespace = _hub_namespace(component)
