@@ -15,6 +15,7 @@ import pytest
 from modelbom import __version__
 from modelbom.emit import EmitOptions, OutputFormat, emitter_for
 from modelbom.emit.cyclonedx import validate
+from modelbom.emit.spdx import validate as validate_spdx
 from modelbom.engine import scan
 from modelbom.model import ScanResult
 from modelbom.options import ScanOptions
@@ -53,6 +54,21 @@ def test_bom_matches_golden_and_validates(result: ScanResult, spec: str) -> None
     assert validate(text, spec) is None
     assert json.loads(text)["specVersion"] == spec
     check_golden(f"{FIXTURE}.cdx-{spec}.json", normalise_bom(text))
+
+
+def normalise_spdx(text: str) -> str:
+    """Replace modelbom's own version in the tool's name (it is not part of any id)."""
+    document: dict[str, Any] = json.loads(text)
+    (tool,) = [o for o in document["@graph"] if o["type"] == "Tool"]
+    assert tool["name"] == f"modelbom {__version__}"
+    tool["name"] = "modelbom VERSION"
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_spdx_matches_golden_and_validates(result: ScanResult) -> None:
+    text = emitter_for(OutputFormat.SPDX_JSON).emit(result, EmitOptions(reproducible=True)).decode()
+    assert validate_spdx(text) is None
+    check_golden(f"{FIXTURE}.spdx.json", normalise_spdx(text))
 
 
 def test_golden_findings_are_the_reviewed_expectation() -> None:

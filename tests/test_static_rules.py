@@ -70,6 +70,18 @@ def test_nothing_deserialises_or_evaluates_untrusted_input(path: Path) -> None:
     assert "pickle" not in imported
 
 
+# Each output library is used by its emitter alone (the model stays format-neutral).
+FORMAT_LIBRARIES = {"cyclonedx": "emit/cyclonedx.py", "spdx_python_model": "emit/spdx.py"}
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_each_format_library_is_imported_by_its_emitter_only(path: Path) -> None:
+    _, imported = calls_and_imports(path)
+    for library, owner in FORMAT_LIBRARIES.items():
+        if any(name == library or name.startswith(f"{library}.") for name in imported):
+            assert path.relative_to(SRC).as_posix() == owner, library
+
+
 def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import pickle\nfrom subprocess import run\nopen('x')\npickle.loads(b'')\n")
@@ -77,3 +89,6 @@ def test_the_rules_catch_a_violation(tmp_path: Path) -> None:
     assert imported & BANNED_IMPORTS_IN_CRAWLERS == {"pickle", "subprocess"}
     assert called & BANNED_CALLS_IN_CRAWLERS == {"open"}
     assert called & BANNED_CALLS_EVERYWHERE == {"pickle.loads"}
+    other = tmp_path / "other.py"
+    other.write_text("from spdx_python_model import v3_0_1 as spdx\n")
+    assert "spdx_python_model" in calls_and_imports(other)[1]

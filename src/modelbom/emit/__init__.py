@@ -10,6 +10,7 @@ from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
 from modelbom.emit.findings_json import FindingsJsonEmitter
 from modelbom.emit.markdown import MarkdownEmitter
 from modelbom.emit.sarif import SarifEmitter
+from modelbom.emit.spdx import SpdxJsonEmitter
 
 __all__ = ["EmitError", "EmitOptions", "Emitter", "OutputFormat", "emitter_for"]
 
@@ -21,6 +22,7 @@ class OutputFormat(StrEnum):
     FINDINGS_JSON = "findings-json"
     MARKDOWN = "markdown"
     SARIF = "sarif"
+    SPDX_JSON = "spdx-json"
 
 
 def emitter_for(fmt: OutputFormat) -> Emitter:
@@ -33,4 +35,6 @@ def emitter_for(fmt: OutputFormat) -> Emitter:
         return MarkdownEmitter()
     if fmt is OutputFormat.SARIF:
         return SarifEmitter()
+    if fmt is OutputFormat.SPDX_JSON:
+        return SpdxJsonEmitter()
     assert_never(fmt)
