@@ -142,9 +142,8 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
     )
     sc.add_argument(
         "--group-by",
-        type=GroupBy,
-        choices=list(GroupBy),
-        default=GroupBy.NONE,
+        choices=[g.value for g in GroupBy],
+        default=GroupBy.NONE.value,
         help="one section per sub-project in the reports and the BOM: the folders holding "
         "a package manifest (packages) or the top-level folders (folders)",
     )
@@ -325,7 +324,7 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
     outputs = _outputs(args)
-    result = scan(_options(args, group_by=args.group_by), progress=_progress(args))
+    result = scan(_options(args, group_by=GroupBy(args.group_by)), progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]
