@@ -331,6 +331,11 @@ def test_none_makes_no_groups() -> None:
         ("package.json", '{"private": true, "scripts": {"lint": "eslint ."}}', (False, None)),
         ("package.json", "[1, 2]", (False, None)),
         ("requirements.txt", "torch\n", (False, None)),  # names no project
+        # Hostile: nesting deep enough to exhaust a recursive parser.
+        ("package.json", "[" * 200_000, (True, None)),
+        ("setup.py", "setup(name=" + "(" * 200_000, (True, None)),
+        ("pyproject.toml", "a = " + "[" * 200_000, (True, None)),
+        ("setup.cfg", "\x00\x01 not text", (True, None)),
     ],
 )
 def test_manifest_names_are_read_statically(

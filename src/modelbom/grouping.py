@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from pathlib import PurePosixPath
@@ -41,6 +42,8 @@ from modelbom.model import Component, Group, Kind
 from modelbom.model.text import display_text
 from modelbom.model.verdict import ChainReport, Verdict, worst
 from modelbom.walk import FileEntry, ReadError, read_bytes
+
+log = logging.getLogger("modelbom.grouping")
 
 ROOT = "."
 # More than any real manifest; a larger file gets its folder's name.
@@ -153,6 +156,9 @@ def manifest_package(filename: str, data: bytes) -> tuple[bool, str | None]:
     except _NotAPackage:
         return False, None
     except CrawlError:
+        return True, None
+    except Exception:  # the guard: a bug in reading a name must not end the scan
+        log.debug("could not read the package name of a %s", filename, exc_info=True)
         return True, None
 
 
