@@ -15,7 +15,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from enum import IntEnum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from modelbom import __version__
 from modelbom.config import env_settings, explicit_settings, file_settings
@@ -23,6 +23,7 @@ from modelbom.emit import EmitOptions, OutputFormat, emitter_for
 from modelbom.emit.cyclonedx import SPEC_VERSIONS
 from modelbom.engine import scan
 from modelbom.errors import ModelbomError, OutputError, UsageError
+from modelbom.grouping import GroupBy, group_verdict
 from modelbom.model import ScanResult
 from modelbom.model.text import display_text
 from modelbom.options import ScanOptions
@@ -148,6 +149,13 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
         help="byte-identical output for identical input: no serial number or timestamp "
         "(SOURCE_DATE_EPOCH, when set, gives the timestamp)",
     )
+    sc.add_argument(
+        "--group-by",
+        choices=[g.value for g in GroupBy],
+        default=GroupBy.NONE.value,
+        help="one section per sub-project in the reports and the BOM: the folders holding "
+        "a package manifest (packages) or the top-level folders (folders)",
+    )
     _add_common_options(sc)
     if defaults:
         sc.set_defaults(**defaults)
@@ -222,6 +230,18 @@ def _summary(result: ScanResult) -> None:
                 f"  {rule.verdict.value}: {rule.rule}: {rule.message}"
                 + (f" via {path}" if path else "")
             )
+    if result.groups:
+        _say(f"grouped by {result.group_by}: {_count(len(result.groups), 'group')}")
+        for group in result.groups[:_MAX_UNKNOWNS_SHOWN]:
+            verdict = group_verdict(group, result.chain)
+            default_name = group.name in (group.path, PurePosixPath(group.path).name)
+            named = "" if default_name else f" ({group.name})"
+            _say(
+                f"  {group.path}{named}: {_count(len(group.components), 'component')}"
+                + (f", {verdict.value}" if verdict is not None else "")
+            )
+        if len(result.groups) > _MAX_UNKNOWNS_SHOWN:
+            _say(f"  ... and {len(result.groups) - _MAX_UNKNOWNS_SHOWN} more groups")
     for unknown in result.unknowns[:_MAX_UNKNOWNS_SHOWN]:
         verb = _STAGE_VERBS[unknown.stage.value]
         _say(f"could not {verb} {unknown.file}: {unknown.reason}")
@@ -229,7 +249,7 @@ def _summary(result: ScanResult) -> None:
         _say(f"... and {len(result.unknowns) - _MAX_UNKNOWNS_SHOWN} more unknowns (see the output)")
 
 
-def _options(args: argparse.Namespace) -> ScanOptions:
+def _options(args: argparse.Namespace, *, group_by: GroupBy = GroupBy.NONE) -> ScanOptions:
     """Validated scan options from the shared command-line options."""
     root = Path(args.path)
     if not root.exists():
@@ -255,6 +275,7 @@ def _options(args: argparse.Namespace) -> ScanOptions:
         workers=args.workers,
         include_docs=args.include_docs,
         use_git=not args.no_git,
+        group_by=group_by,
     )
 
 
@@ -312,7 +333,7 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
     outputs = _outputs(args)
-    result = scan(_options(args), progress=_progress(args))
+    result = scan(_options(args, group_by=GroupBy(args.group_by)), progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]

@@ -13,6 +13,7 @@ in ``pyproject.toml`` of the scanned repository. Keys use the flags' names::
     offline = false
     workers = 4
     no-git = false
+    group-by = "packages"
 
 A configuration file inside the scanned repository is untrusted: it can only choose how
 the scan runs and renders, never where modelbom connects, which token it sends, where it
@@ -24,8 +25,9 @@ are relative to the file), and when it is given the repository's settings are no
 Endpoints and tokens are environment variables only, whatever the file. The variables:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
-``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_POLICY``,
-``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache itself).
+``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_GROUP_BY``,
+``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache
+itself).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from modelbom.errors import UsageError
+from modelbom.grouping import GroupBy
 from modelbom.model.text import display_text
 
 # key in the file (flag name) -> argparse destination
@@ -49,6 +52,7 @@ FILE_KEYS: dict[str, str] = {
     "offline": "offline",
     "workers": "workers",
     "no-git": "no_git",
+    "group-by": "group_by",
 }
 # keys only a file the user names with --config may set (it is trusted: the user's own)
 TRUSTED_KEYS: dict[str, str] = {
@@ -71,6 +75,7 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_REFRESH": "refresh",
     "MODELBOM_WORKERS": "workers",
     "MODELBOM_NO_GIT": "no_git",
+    "MODELBOM_GROUP_BY": "group_by",
     "MODELBOM_POLICY": "policy",
     "MODELBOM_PYTHON_ENV": "python_env",
 }
@@ -113,6 +118,11 @@ def _convert(dest: str, value: object, where: str) -> object:
         if not isinstance(value, str):
             raise UsageError(f"{where}: expected a path, got {value!r}")
         return Path(value)
+    if dest == "group_by":
+        choices = [g.value for g in GroupBy]
+        if value not in choices:
+            raise UsageError(f"{where}: expected one of {', '.join(choices)}, got {value!r}")
+        return GroupBy(value)
     if not isinstance(value, str):
         raise UsageError(f"{where}: expected a string, got {value!r}")
     return value

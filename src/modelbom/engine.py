@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 from modelbom import __version__
 from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, default_crawlers
 from modelbom.errors import UsageError
+from modelbom.grouping import GroupBy, group_components
 from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
     Component,
@@ -98,6 +99,9 @@ def scan(
         offline=options.offline,
         policy_in_effect=options.policy is not None,
     )
+    if options.group_by is not GroupBy.NONE:
+        groups = group_components(options.group_by, result.components, walked.entries)
+        result = result.model_copy(update={"group_by": options.group_by.value, "groups": groups})
     if options.analyse:
         result = result.model_copy(update={"chain": _analyse(result, options)})
     progress.finish()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelbom.grouping import GroupBy
 from modelbom.policy.model import Policy
 
 # The most any crawler may read of one file, whatever it asks for.
@@ -42,3 +43,6 @@ class ScanOptions(BaseModel):
     )
     analyse: bool = Field(default=True, description="Compute the license chain and verdicts.")
     today: date | None = Field(default=None, description="The date waivers are checked against.")
+    group_by: GroupBy = Field(
+        default=GroupBy.NONE, description="Sub-projects to report separately (--group-by)."
+    )

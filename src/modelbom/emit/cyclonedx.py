@@ -10,6 +10,7 @@ and is never written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -38,7 +39,8 @@ from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
-from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, ScanResult
+from modelbom.grouping import group_verdict
+from modelbom.model import BaseModelRef, Component, Group, Kind, LicenseClaim, ScanResult
 from modelbom.model.verdict import ComponentVerdict
 
 # Properties modelbom writes, all in its own namespace (documented in docs/cli.md).
@@ -75,6 +77,8 @@ PROP_GIT_COMMIT = "modelbom:git:commit"
 PROP_GIT_BRANCH = "modelbom:git:branch"
 PROP_OFFLINE = "modelbom:offline"
 PROP_REPRODUCIBLE = "modelbom:reproducible"
+PROP_GROUP_BY = "modelbom:group-by"
+PROP_GROUP_PATH = "modelbom:group:path"
 
 SPEC_VERSIONS: dict[str, SchemaVersion] = {"1.6": SchemaVersion.V1_6, "1.7": SchemaVersion.V1_7}
 
@@ -339,6 +343,26 @@ def _root(result: ScanResult) -> CdxComponent:
     )
 
 
+def group_ref(group: Group) -> str:
+    """The bom-ref of a group: derived from its path, the same in every run."""
+    digest = hashlib.sha256(group.path.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"group-{digest[:16]}"
+
+
+def _group(group: Group, result: ScanResult) -> CdxComponent:
+    """A sub-project as a component nested in the repository's (``--group-by``)."""
+    props = [Property(name=PROP_GROUP_PATH, value=group.path)]
+    verdict = group_verdict(group, result.chain)
+    if verdict is not None:
+        props.append(Property(name=PROP_VERDICT, value=verdict.value))
+    return CdxComponent(
+        type=ComponentType.APPLICATION,
+        name=group.name,
+        bom_ref=group_ref(group),
+        properties=props,
+    )
+
+
 def _tool() -> CdxComponent:
     from modelbom import __version__
 
@@ -348,6 +372,8 @@ def _tool() -> CdxComponent:
 def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
     """The library's model of the BOM, before serialisation."""
     root = _root(result)
+    groups = [_group(g, result) for g in result.groups]
+    root.components.update(groups)
     metadata = BomMetaData(component=root)
     metadata.tools.components.add(_tool())
     for unknown in result.unknowns:
@@ -360,6 +386,8 @@ def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
         metadata.properties.add(Property(name=PROP_OFFLINE, value="true"))
     if options.reproducible:
         metadata.properties.add(Property(name=PROP_REPRODUCIBLE, value="true"))
+    if result.groups and result.group_by:
+        metadata.properties.add(Property(name=PROP_GROUP_BY, value=result.group_by))
     chain = result.chain
     if chain is not None:
         metadata.properties.add(
@@ -381,6 +409,12 @@ def build_bom(result: ScanResult, options: EmitOptions) -> Bom:
     }
     referenced = [cdx for c, cdx in zip(result.components, components, strict=True) if c.evidence]
     bom.register_dependency(root, referenced)
+    # With --group-by, the repository also depends on each sub-project, and each
+    # sub-project on every component it brings (its references and their lineage).
+    by_ref = {c.bom_ref: cdx for c, cdx in zip(result.components, components, strict=True)}
+    bom.register_dependency(root, groups)
+    for group, cdx_group in zip(result.groups, groups, strict=True):
+        bom.register_dependency(cdx_group, [by_ref[r] for r in group.components if r in by_ref])
     for model, cdx in zip(result.components, components, strict=True):
         parents = [
             by_identity[(Kind.MODEL, ref.id)]

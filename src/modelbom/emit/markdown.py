@@ -22,9 +22,10 @@ from collections.abc import Iterable, Sequence
 
 from modelbom.emit.base import EmitOptions, Emitter
 from modelbom.explain import path_from_artifact
+from modelbom.grouping import GroupBy, group_verdict
 from modelbom.licenses.chain import component_label
 from modelbom.licenses.terms import Terms
-from modelbom.model import Component, Kind, ScanResult
+from modelbom.model import Component, Group, Kind, ScanResult
 from modelbom.model.verdict import ChainReport, ComponentVerdict, Contribution, RuleResult, Verdict
 
 NOT_COMPUTED = "The license chain was not computed for this scan, so there is no verdict."
@@ -385,6 +386,62 @@ def _components_section(result: ScanResult) -> list[str]:
     return lines
 
 
+_GROUPING = {
+    GroupBy.PACKAGES.value: "Grouped by package (`--group-by packages`): each file belongs to the"
+    " innermost folder with a package manifest, and files outside every package to the root"
+    " (`.`).",
+    GroupBy.FOLDERS.value: "Grouped by top-level folder (`--group-by folders`); files at the"
+    " root belong to `.`.",
+}
+
+
+def _group_heading(group: Group, verdict: str) -> str:
+    folder = group.path if group.path == "." else group.path.rsplit("/", 1)[-1]
+    title = code(group.path)
+    if group.name != folder:
+        title = f"{escape_text(group.name)} ({title})"
+    return f"### {title}: {escape_text(verdict)}"
+
+
+def _groups_section(result: ScanResult) -> list[str]:
+    """One sub-section per group; nothing at all for a scan without ``--group-by``."""
+    if not result.groups:
+        return []
+    lines = ["## Sub-projects", ""]
+    lines.append(
+        _GROUPING.get(result.group_by or "", "")
+        + " A component is listed under every sub-project whose files reference it, with the"
+        " base models and datasets it derives from. A sub-project's verdict is the worst"
+        " verdict of its components that are part of the shipped artifact."
+    )
+    by_ref = {c.bom_ref: c for c in result.components}
+    verdicts = _verdicts(result)
+    for group in result.groups:
+        verdict = group_verdict(group, result.chain)
+        heading = _group_heading(group, verdict.value if verdict else "not computed")
+        lines.extend(["", heading, ""])
+        members = sorted((by_ref[r] for r in group.components if r in by_ref), key=lambda c: c.key)
+        if not members:
+            lines.append("No component is referenced from its files.")
+            continue
+        rows = []
+        for component in members:
+            component_verdict = verdicts.get(component.bom_ref)
+            shown = _verdict_text(component_verdict)
+            if component_verdict is not None and not component_verdict.in_artifact:
+                shown += " (not shipped)" if component.evidence else " (lineage)"
+            rows.append(
+                [
+                    code(_component_id(component)),
+                    escape_text(component.kind.value),
+                    _license_cell(component, component_verdict),
+                    escape_text(shown),
+                ]
+            )
+        lines.extend(table(["Component", "Kind", "License", "Verdict"], rows))
+    return lines
+
+
 def _component_id(component: Component) -> str:
     return component_label(component).split(":", 1)[1]
 
@@ -537,13 +594,14 @@ def render(result: ScanResult) -> str:
         _governing_section(result),
         _rules_section(result),
         _components_section(result),
+        _groups_section(result),
         _lineage_section(result),
         _unresolved_section(result),
         _unknowns_section(result),
         _waivers_section(result),
         _obligations_section(result),
     ]
-    return "\n\n".join("\n".join(s) for s in sections) + "\n"
+    return "\n\n".join("\n".join(s) for s in sections if s) + "\n"
 
 
 class MarkdownEmitter(Emitter):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelbom.model.component import Component
 from modelbom.model.finding import Finding
+from modelbom.model.text import display_text
 from modelbom.model.unknown import Unknown
 from modelbom.model.verdict import ChainReport
+from modelbom.redact import redact
 
 
 class SourceInfo(BaseModel):
@@ -35,7 +37,8 @@ class Group(BaseModel):
 
     ``path`` is the sub-project's folder relative to the scanned root (``.`` for files
     that belong to no sub-project). A component referenced from several sub-projects is
-    listed in each of them.
+    listed in each of them; the base models and datasets a listed component derives from
+    are listed with it (see :mod:`modelbom.grouping`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -43,8 +46,19 @@ class Group(BaseModel):
     name: str = Field(description="The sub-project's name (package name or folder).")
     path: str = Field(description="Its folder relative to the scanned root; '.' for the rest.")
     components: tuple[str, ...] = Field(
-        default=(), description="bom-refs of the components its files reference, sorted."
+        default=(),
+        description="bom-refs of the components its files reference and of their lineage, sorted.",
     )
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _clean_name(cls, value: str) -> str:
+        return redact(display_text(value))
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _clean_path(cls, value: str) -> str:
+        return display_text(value)
 
 
 class ScanResult(BaseModel):
