@@ -8,6 +8,7 @@ from typing import assert_never
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
 from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
 from modelbom.emit.findings_json import FindingsJsonEmitter
+from modelbom.emit.html import HtmlEmitter
 from modelbom.emit.markdown import MarkdownEmitter
 from modelbom.emit.sarif import SarifEmitter
 
@@ -21,6 +22,7 @@ class OutputFormat(StrEnum):
     FINDINGS_JSON = "findings-json"
     MARKDOWN = "markdown"
     SARIF = "sarif"
+    HTML = "html"
 
 
 def emitter_for(fmt: OutputFormat) -> Emitter:
@@ -33,4 +35,6 @@ def emitter_for(fmt: OutputFormat) -> Emitter:
         return MarkdownEmitter()
     if fmt is OutputFormat.SARIF:
         return SarifEmitter()
+    if fmt is OutputFormat.HTML:
+        return HtmlEmitter()
     assert_never(fmt)
