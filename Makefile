@@ -62,6 +62,7 @@ bench: $(STAMP)
 ## golden: regenerate the golden files after an intended change in output
 golden: $(STAMP)
 	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_emit_html.py -k golden
 
 clean:
 	rm -rf $(VENV) demo-bom.json .mypy_cache .ruff_cache .pytest_cache
