@@ -72,7 +72,7 @@ class DevToolsError(RuntimeError):
 class DevTools:
     """One browser and one page, driven over the DevTools protocol."""
 
-    def __init__(self, binary: Path, profile: Path, *, timeout: float = 20) -> None:
+    def __init__(self, binary: Path, profile: Path, *, timeout: float = 30) -> None:
         self.timeout = timeout
         self.events: list[dict[str, Any]] = []
         self._next_id = 0

@@ -42,6 +42,7 @@ from modelbom.model import (
 from modelbom.model.verdict import ChainReport, ComponentVerdict, RuleResult, Verdict
 from modelbom.options import ScanOptions
 from modelbom.policy.model import load_policy
+from tests import browser as browser_support
 from tests.browser import DevTools, chromium, run_once
 from tests.support import FIXTURES, check_golden, copy_fixture, run_cli
 
@@ -716,6 +717,19 @@ def test_html_from_the_command_line_is_byte_identical_across_runs(tmp_path: Path
 
 
 # -- in a browser -----------------------------------------------------------------------------
+
+
+def test_without_chromium_the_browser_tests_fail_under_ci_and_skip_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(browser_support, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"is missing\): `make chromium` installs it"):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        chromium()
 
 
 def _report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, ScanResult]:
