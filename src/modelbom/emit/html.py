@@ -282,7 +282,8 @@ _JS = """\
     control.addEventListener("change", filter);
   });
   function openTarget() {
-    var id = decodeURIComponent(location.hash.slice(1));
+    var id = "";
+    try { id = decodeURIComponent(location.hash.slice(1)); } catch (error) { return; }
     var target = id ? document.getElementById(id) : null;
     if (target && target.tagName === "TBODY") {
       target.hidden = false;
