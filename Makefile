@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_FIXTURE := fixtures/finetune-app
 
-.PHONY: all install demo test lint typecheck pytest bench golden clean
+.PHONY: all install demo test lint typecheck pytest chromium bench golden clean
 
 all: test
 
@@ -22,8 +22,8 @@ demo: $(STAMP)
 	$(BIN)/modelbom scan $(DEMO_FIXTURE) -o demo-bom.json
 	@echo "wrote demo-bom.json"
 
-## test: ruff, mypy --strict and the whole pytest suite
-test: lint typecheck pytest
+## test: ruff, mypy --strict and the whole pytest suite (installing Chromium first, see below)
+test: chromium lint typecheck pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,8 +32,28 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
+
+## chromium: the headless browser the tests of the html report open the page in. Installed
+## from the Debian archive when /usr/bin/chromium is missing and we are root (a fresh CI
+## machine); otherwise a note, and the browser tests skip (or fail when CI is set).
+CHROMIUM := /usr/bin/chromium
+chromium:
+	@if [ -x $(CHROMIUM) ]; then \
+	  :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium (apt-get install chromium)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if ! apt-cache show chromium >/dev/null 2>&1; then apt-get update -q; fi; \
+	  apt-get install -y -q --no-install-recommends chromium \
+	    || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; } \
+	    || echo "note: chromium could not be installed; the browser tests will skip" \
+	            "(and fail when CI is set)"; \
+	else \
+	  echo "note: $(CHROMIUM) is missing and cannot be installed here (not root, or no apt-get);" \
+	       "the browser tests of the html report will skip (and fail when CI is set)"; \
+	fi
 
 ## bench: build synthetic repositories and print scan figures
 bench: $(STAMP)
@@ -42,6 +62,7 @@ bench: $(STAMP)
 ## golden: regenerate the golden files after an intended change in output
 golden: $(STAMP)
 	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_emit_html.py -k golden
 
 clean:
 	rm -rf $(VENV) demo-bom.json .mypy_cache .ruff_cache .pytest_cache

@@ -117,9 +117,7 @@ def test_flags_replace_the_outputs_of_the_config_file(repo: Path, tmp_path: Path
     settings = tmp_path / "mine.toml"
     settings.write_text('offline = true\noutput = ["markdown=report.md"]\n')
     target = tmp_path / "bom.json"
-    proc = run_cli(
-        "scan", str(repo), "-o", str(target), env={"MODELBOM_CONFIG": str(settings)}
-    )
+    proc = run_cli("scan", str(repo), "-o", str(target), env={"MODELBOM_CONFIG": str(settings)})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(target.read_text())["bomFormat"] == "CycloneDX"
     assert not (tmp_path / "report.md").exists()

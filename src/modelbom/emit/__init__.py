@@ -8,6 +8,7 @@ from typing import assert_never
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
 from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
 from modelbom.emit.findings_json import FindingsJsonEmitter
+from modelbom.emit.html import HtmlEmitter
 from modelbom.emit.markdown import MarkdownEmitter
 from modelbom.emit.sarif import SarifEmitter
 from modelbom.emit.spdx import SpdxJsonEmitter
@@ -23,6 +24,7 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     SPDX_JSON = "spdx-json"
+    HTML = "html"
 
 
 def emitter_for(fmt: OutputFormat) -> Emitter:
@@ -37,4 +39,6 @@ def emitter_for(fmt: OutputFormat) -> Emitter:
         return SarifEmitter()
     if fmt is OutputFormat.SPDX_JSON:
         return SpdxJsonEmitter()
+    if fmt is OutputFormat.HTML:
+        return HtmlEmitter()
     assert_never(fmt)
