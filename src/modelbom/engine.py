@@ -38,7 +38,7 @@ from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
 from modelbom.resolvers.cache import ResolverCache, default_cache_path
-from modelbom.walk import FileEntry, ReadError, WalkOptions, read_bytes, walk
+from modelbom.walk import Entry, ReadError, Source, WalkOptions, open_source
 
 log = logging.getLogger("modelbom.engine")
 
@@ -57,41 +57,43 @@ def scan(
     crawlers = default_crawlers() if crawlers is None else list(crawlers)
     resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
-    walked = walk(root, WalkOptions(use_git=options.use_git))
-    progress = progress or NoProgress()
-    unknowns: list[Unknown] = list(walked.unknowns)
-    findings: list[Finding] = []
-    crawled = 0
-    total = len(walked.entries)
-    for done, entry in enumerate(walked.entries, start=1):
-        progress.files(done, total)
-        pure = PurePosixPath(entry.path)
-        wanting = [c for c in crawlers if c.wants(pure, entry.size)]
-        if not wanting:
-            continue
-        crawled += 1
-        for crawler in wanting:
-            findings.extend(_crawl_one(crawler, entry, options, unknowns))
+    # The work tree, or a git revision read from the object database (``options.rev``).
+    with open_source(root, WalkOptions(use_git=options.use_git), rev=options.rev) as source:
+        progress = progress or NoProgress()
+        unknowns: list[Unknown] = list(source.unknowns)
+        findings: list[Finding] = []
+        crawled = 0
+        total = len(source.entries)
+        for done, entry in enumerate(source.entries, start=1):
+            progress.files(done, total)
+            pure = PurePosixPath(entry.path)
+            wanting = [c for c in crawlers if c.wants(pure, entry.size)]
+            if not wanting:
+                continue
+            crawled += 1
+            for crawler in wanting:
+                findings.extend(_crawl_one(crawler, entry, source, options, unknowns))
     for crawler in crawlers:
         findings.extend(_finish_one(crawler, unknowns))
 
     components = merge_findings(findings, include_docs=options.include_docs)
     components = _resolve(components, resolvers, findings, options, progress)
 
-    git = walked.git
-    source = SourceInfo(
+    git = source.git
+    info = SourceInfo(
         name=display_text(root.resolve().name) or "root",
         commit=git.commit if git else None,
         branch=git.branch if git else None,
         remote_url=git.remote_url if git else None,
+        revision=source.revision,
     )
     result = ScanResult(
         tool_version=__version__,
-        source=source,
+        source=info,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         components=tuple(sorted(components, key=lambda c: c.key)),
         unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
-        stats=ScanStats(files_listed=len(walked.entries), files_crawled=crawled),
+        stats=ScanStats(files_listed=len(source.entries), files_crawled=crawled),
         offline=options.offline,
         policy_in_effect=options.policy is not None,
     )
@@ -114,12 +116,16 @@ def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
 
 
 def _crawl_one(
-    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
+    crawler: Crawler,
+    entry: Entry,
+    source: Source,
+    options: ScanOptions,
+    unknowns: list[Unknown],
 ) -> list[Finding]:
     """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown."""
     limit = min(crawler.max_bytes, options.max_file_bytes)
     try:
-        data = read_bytes(entry, limit, prefix=crawler.prefix_only)
+        data = source.read(entry, limit, prefix=crawler.prefix_only)
     except ReadError as exc:
         unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
         return []

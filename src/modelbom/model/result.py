@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelbom.model.component import Component
 from modelbom.model.finding import Finding
+from modelbom.model.text import display_text
 from modelbom.model.unknown import Unknown
 from modelbom.model.verdict import ChainReport
+from modelbom.redact import redact
 
 
 class SourceInfo(BaseModel):
@@ -19,6 +21,16 @@ class SourceInfo(BaseModel):
     commit: str | None = None
     branch: str | None = None
     remote_url: str | None = Field(default=None, description="Credentials removed.")
+    revision: str | None = Field(
+        default=None,
+        description="The git revision scanned, as given (a tag, branch or commit; "
+        "``commit`` is what it resolved to); None when the files on disk were scanned.",
+    )
+
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return None if value is None else redact(display_text(value))
 
 
 class ScanStats(BaseModel):
