@@ -633,6 +633,25 @@ def test_big_blobs_are_read_within_the_limits(tmp_path: Path) -> None:
         source.read(entries["small.py"], 1000)
 
 
+def test_a_blob_missing_from_the_repository_is_an_unknown(tmp_path: Path) -> None:
+    root = init_repo(tmp_path / "repo")
+    (root / "a.py").write_text(f'm = AutoModel.from_pretrained("{QWEN}")\n')
+    (root / "b.py").write_text(f'm = AutoModel.from_pretrained("{GEMMA}")\n')
+    (root / "c.py").write_text(f'm = AutoModel.from_pretrained("{FLUX}")\n')
+    commit_all(root, "three files")
+    blob = git(root, "rev-parse", "HEAD:b.py").strip()
+    (root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()  # as in a partial clone
+    result = scan(ScanOptions(root=root, rev="HEAD", offline=True, cache_dir=tmp_path / "c"))
+    assert {c.id for c in result.components} == {QWEN, FLUX}  # read on after it
+    assert result.unknowns == (
+        Unknown(
+            file="b.py",
+            stage=Stage.READ,
+            reason="blob missing from the repository (a partial or shallow clone?)",
+        ),
+    )
+
+
 def test_the_git_process_is_closed_on_every_path(releases: Releases) -> None:
     def process_of(source: RevisionSource) -> subprocess.Popen[bytes]:
         proc = source._reader._proc

@@ -261,12 +261,17 @@ class BlobReader:
                 raise ReadError("the revision reader is closed")
             try:
                 return self._request(blob, size, min(size, limit))
+            except ReadError:
+                raise  # a missing blob: nothing followed, the stream is still in step
             except _StreamBroken as exc:
                 self._stop(kill=True)
                 raise ReadError(f"git cat-file failed: {exc}") from None
             except OSError as exc:
                 self._stop(kill=True)
                 raise ReadError(f"git cat-file failed: {exc.strerror or exc}") from None
+            except BaseException:  # interrupted mid-answer: the stream is out of step
+                self._stop(kill=True)
+                raise
 
     def close(self) -> None:
         """Stop the process (if one runs); later reads fail. Idempotent."""
