@@ -43,7 +43,7 @@ from modelbom.model import (
 from modelbom.model.verdict import Verdict
 from modelbom.options import ScanOptions
 from modelbom.policy.model import load_policy
-from modelbom.walk import WalkOptions, walk
+from modelbom.walk import WalkOptions, open_source
 from tests.support import FIXTURES, check_golden, run_cli
 
 FIXTURE = FIXTURES / "monorepo"
@@ -56,6 +56,11 @@ QWEN = "model:Qwen/Qwen2.5-0.5B"
 NC_DATA = "dataset:acme/nc-instructions"
 EMBEDDINGS = "hosted-model:openai/text-embedding-3-small"
 NO_GIT = WalkOptions(use_git=False)
+
+
+def _packages(root: Path) -> dict[str, str | None]:
+    with open_source(root, NO_GIT) as source:
+        return find_packages(source.entries, source)
 
 
 def _scan_fixture(tmp: Path, mode: GroupBy) -> ScanResult:
@@ -349,7 +354,7 @@ def test_setup_py_is_parsed_never_run(tmp_path: Path) -> None:
     (tmp_path / "setup.py").write_text(
         f"open({str(canary)!r}, 'w').write('x')\nfrom setuptools import setup\nsetup(name='lib')\n"
     )
-    assert find_packages(walk(tmp_path, NO_GIT).entries) == {".": "lib"}
+    assert _packages(tmp_path) == {".": "lib"}
     assert not canary.exists()
 
 
@@ -368,7 +373,7 @@ def test_package_folders_are_found_among_the_walked_files(tmp_path: Path) -> Non
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
-    assert find_packages(walk(tmp_path, NO_GIT).entries) == {
+    assert _packages(tmp_path) == {
         "big": None,  # too large to read: a package named after its folder
         "lib": "lib",
         "svc": "svc",

@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from modelbom import __version__
 from modelbom.config import env_settings, explicit_settings, file_settings
@@ -27,8 +28,11 @@ from modelbom.grouping import GroupBy, group_verdict
 from modelbom.model import ScanResult
 from modelbom.model.text import display_text
 from modelbom.options import ScanOptions
-from modelbom.policy.model import find_policy, load_policy
+from modelbom.policy.model import Policy, find_policy, load_policy, revision_policy
 from modelbom.progress import Progress, TerminalProgress
+
+if TYPE_CHECKING:
+    from modelbom.diff import Bom
 
 PROG = "modelbom"
 _MAX_UNKNOWNS_SHOWN = 20
@@ -44,7 +48,7 @@ class ExitCode(IntEnum):
     INTERNAL = 4
 
 
-def _add_common_options(sub: argparse.ArgumentParser) -> None:
+def _add_scan_options(sub: argparse.ArgumentParser) -> None:
     """Options that decide what a scan finds and how it resolves and judges it."""
     sub.add_argument(
         "--policy",
@@ -83,15 +87,28 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
         help="keep components found only in docs and comments in the BOM",
     )
     sub.add_argument(
-        "--no-git", action="store_true", help="walk the file system even inside a git work tree"
-    )
-    sub.add_argument(
         "--config",
         metavar="FILE",
         type=Path,
         default=None,
         help="your own configuration file (modelbom.toml or pyproject.toml): it may set "
         "every flag, and the scanned repository's settings are then not read",
+    )
+
+
+def _add_common_options(sub: argparse.ArgumentParser) -> None:
+    """The scan options, what is scanned (the files on disk or a git revision), verbosity."""
+    _add_scan_options(sub)
+    sub.add_argument(
+        "--rev",
+        metavar="REV",
+        default=None,
+        help="scan this git revision (tag, branch or commit) of the repository at PATH, read "
+        "from git's object database: nothing is checked out, the working tree, index and HEAD "
+        "stay as they are, uncommitted and untracked files are not scanned",
+    )
+    sub.add_argument(
+        "--no-git", action="store_true", help="walk the file system even inside a git work tree"
     )
     sub.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     sub.add_argument(
@@ -174,15 +191,29 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
         ex.set_defaults(**{k: v for k, v in defaults.items() if k in _EXPLAIN_KEYS})
     df = commands.add_parser(
         "diff",
-        help="compare two CycloneDX BOMs written by modelbom",
-        description="Compare two CycloneDX JSON BOMs written by modelbom: components added, "
+        help="compare two BOMs or two git revisions",
+        description="Compare two CycloneDX JSON BOMs written by modelbom, or two git revisions "
+        "of the repository at PATH (each scanned like `scan --rev`): components added, "
         "removed or changed (license, lineage, version, verdict) and the artifact's verdict "
-        "and governing terms. Exit 1 when NEW's terms are stricter than OLD's.",
+        "and governing terms. Exit 1 when NEW's terms are stricter than OLD's. OLD and NEW "
+        "are each a BOM when they name an existing file, else a revision.",
     )
-    df.add_argument("old", metavar="OLD", help="the earlier BOM (CycloneDX JSON)")
-    df.add_argument("new", metavar="NEW", help="the later BOM (CycloneDX JSON)")
+    df.add_argument("old", metavar="OLD", help="the earlier BOM file or git revision")
+    df.add_argument("new", metavar="NEW", help="the later BOM file or git revision")
+    df.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        default=None,
+        help="the repository whose revisions are compared (default: .)",
+    )
+    _add_scan_options(df)
     df.add_argument("-q", "--quiet", action="store_true", help="print nothing; only the exit code")
-    df.set_defaults(verbose=0)
+    df.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)"
+    )
+    if defaults:
+        df.set_defaults(**{k: v for k, v in defaults.items() if k in _DIFF_KEYS})
     return parser
 
 
@@ -213,8 +244,10 @@ def _count(n: int, noun: str) -> str:
 
 def _summary(result: ScanResult) -> None:
     stats = result.stats
+    source = result.source
+    what = f"revision {source.revision} (commit {source.commit}): " if source.revision else ""
     _say(
-        f"scanned {_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled): "
+        f"scanned {what}{_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled): "
         f"{_count(len(result.findings), 'finding')}, "
         f"{_count(len(result.components), 'component')}, "
         f"{_count(len(result.unknowns), 'unknown')}, {len(result.unresolved)} unresolved"
@@ -249,32 +282,48 @@ def _summary(result: ScanResult) -> None:
         _say(f"... and {len(result.unknowns) - _MAX_UNKNOWNS_SHOWN} more unknowns (see the output)")
 
 
-def _options(args: argparse.Namespace, *, group_by: GroupBy = GroupBy.NONE) -> ScanOptions:
-    """Validated scan options from the shared command-line options."""
-    root = Path(args.path)
+def _check_root(path: str) -> Path:
+    root = Path(path)
     if not root.exists():
-        raise UsageError(f"{display_text(args.path)}: no such file or directory")
+        raise UsageError(f"{display_text(path)}: no such file or directory")
     if not root.is_dir():
-        raise UsageError(f"{display_text(args.path)}: not a directory")
+        raise UsageError(f"{display_text(path)}: not a directory")
+    return root
+
+
+def _options(
+    args: argparse.Namespace, path: str, rev: str | None, *, group_by: GroupBy = GroupBy.NONE
+) -> ScanOptions:
+    """Validated scan options from the shared command-line options, to scan *path* (its
+    files on disk, or its git revision *rev*)."""
+    root = _check_root(path)
     if args.python_env is not None and not args.python_env.is_dir():
         raise UsageError(f"--python-env {display_text(str(args.python_env))}: not a directory")
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
-    policy_path: Path | None = args.policy or find_policy(root)
-    if args.policy is not None and not args.policy.is_file():
-        raise UsageError(f"--policy {display_text(str(args.policy))}: no such file")
+    policy: Policy | None = None
+    if args.policy is not None:
+        if not args.policy.is_file():
+            raise UsageError(f"--policy {display_text(str(args.policy))}: no such file")
+        policy = load_policy(args.policy)
+    elif rev is not None:
+        policy = revision_policy(root, rev)  # the policy as committed at that revision
+    else:
+        found = find_policy(root)
+        policy = load_policy(found) if found else None
     return ScanOptions(
         root=root,
-        policy=load_policy(policy_path) if policy_path else None,
+        policy=policy,
         offline=args.offline,
         refresh=args.refresh,
         cache_dir=args.cache_dir,
         python_env=args.python_env,
         workers=args.workers,
         include_docs=args.include_docs,
-        use_git=not args.no_git,
+        use_git=not getattr(args, "no_git", False),
+        rev=rev,
         group_by=group_by,
     )
 
@@ -289,7 +338,7 @@ def _progress(args: argparse.Namespace) -> Progress | None:
 def _run_explain(args: argparse.Namespace) -> ExitCode:
     from modelbom.explain import explain, find_components
 
-    result = scan(_options(args), progress=_progress(args))
+    result = scan(_options(args, args.path, args.rev), progress=_progress(args))
     query = None if args.id == "artifact" else args.id
     if query is not None and not find_components(result, query):
         known = ", ".join(sorted({c.id for c in result.components})[:20]) or "none"
@@ -319,13 +368,68 @@ def _outputs(args: argparse.Namespace) -> list[tuple[OutputFormat, str]]:
     return outputs
 
 
-def _run_diff(args: argparse.Namespace) -> ExitCode:
-    from modelbom.diff import DiffError, diff_files, render
+def _is_revision(which: str, value: str, root: str) -> bool:
+    """Whether diff's OLD or NEW (*which*) is a revision of the repository at *root*
+    rather than a BOM file: an existing path that is not a folder is a BOM file (a file,
+    or a pipe such as ``<(modelbom scan ...)``); anything else must be a revision."""
+    from modelbom.walk import RevisionError
+    from modelbom.walk.gitrev import resolve_revision
 
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        return False
     try:
-        result = diff_files(args.old, args.new)
+        resolve_revision(Path(root), value)
+    except RevisionError as exc:
+        not_file = "a folder, not a BOM file" if path.is_dir() else "no such file"
+        raise UsageError(
+            f"{which} {display_text(value)!r} is neither a BOM file ({not_file}) nor a "
+            f"revision ({exc})"
+        ) from None
+    return True
+
+
+def _scan_revision(
+    args: argparse.Namespace, argv: Sequence[str] | None, root: str, rev: str
+) -> Bom:
+    """Scan revision *rev* under its own committed configuration and policy (flags and
+    the environment still win) and return the comparable parts of its BOM."""
+    from modelbom.diff import bom_from_result
+
+    defaults = {**_settings_file(args, _check_root(root), rev), **env_settings()}
+    defaults.pop("output", None)
+    side = build_parser(defaults).parse_args(argv) if defaults else args
+    result = scan(_options(side, root, rev), progress=_progress(side))
+    if not side.quiet:
+        commit = (result.source.commit or "")[:12]
+        verdict = result.chain.artifact.verdict.value if result.chain else "not computed"
+        _say(
+            f"scanned {display_text(rev)} (commit {commit}): "
+            f"{_count(result.stats.files_listed, 'file')}, "
+            f"{_count(len(result.components), 'component')}, "
+            f"{_count(len(result.unknowns), 'unknown')}; verdict: {verdict}"
+        )
+    return bom_from_result(result, display_text(rev))
+
+
+def _run_diff(args: argparse.Namespace, argv: Sequence[str] | None) -> ExitCode:
+    from modelbom.diff import DiffError, diff_boms, load_bom, render
+
+    root = "." if args.path is None else args.path
+    sides = [
+        (value, _is_revision(which, value, root))
+        for which, value in (("OLD", args.old), ("NEW", args.new))
+    ]
+    if args.path is not None and not any(is_rev for _, is_rev in sides):
+        raise UsageError("PATH is only used with revisions, and OLD and NEW are both BOM files")
+    try:
+        old, new = (
+            _scan_revision(args, argv, root, value) if is_rev else load_bom(value)
+            for value, is_rev in sides
+        )
     except DiffError as exc:
         raise UsageError(str(exc)) from exc
+    result = diff_boms(old, new)
     if not args.quiet:
         sys.stdout.write(render(result))
     return ExitCode.POLICY_VIOLATION if result.stricter else ExitCode.OK
@@ -333,7 +437,8 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
     outputs = _outputs(args)
-    result = scan(_options(args, group_by=GroupBy(args.group_by)), progress=_progress(args))
+    scan_options = _options(args, args.path, args.rev, group_by=GroupBy(args.group_by))
+    result = scan(scan_options, progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]
@@ -372,11 +477,17 @@ _EXPLAIN_KEYS = frozenset(
         "verbose",
     }
 )
+# What configuration may set for diff's scans of revisions (always read through git).
+_DIFF_KEYS = _EXPLAIN_KEYS - {"no_git"}
 
 
-def _env_config() -> Path | None:
-    value = os.environ.get("MODELBOM_CONFIG")
-    return Path(value) if value else None
+def _settings_file(args: argparse.Namespace, root: Path, rev: str | None) -> dict[str, object]:
+    """Settings from the user's own ``--config`` file (or ``MODELBOM_CONFIG``), else from
+    the scanned repository's file (at revision *rev* when given)."""
+    value = args.config or os.environ.get("MODELBOM_CONFIG")
+    if value:
+        return explicit_settings(Path(value))
+    return file_settings(root, rev=rev)
 
 
 def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
@@ -385,12 +496,17 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argpars
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command not in ("scan", "explain"):
-        return parser, args
-    config = args.config or _env_config()
-    from_file = explicit_settings(config) if config else file_settings(Path(args.path))
+        return parser, args  # diff reads each revision's own settings when it scans it
+    if args.rev is not None:
+        if args.no_git:
+            raise UsageError("--rev reads the revision through git; it cannot go with --no-git")
+        _check_root(args.path)
+    from_file = _settings_file(args, Path(args.path), args.rev)
     if args.command == "scan" and args.output is not None:
         from_file.pop("output", None)  # -o on the command line replaces the file's outputs
     defaults = {**from_file, **env_settings()}
+    if args.rev is not None:
+        defaults.pop("no_git", None)  # a revision is always read through git
     if "format" in defaults:
         try:
             defaults["format"] = OutputFormat(str(defaults["format"]))
@@ -417,7 +533,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     _configure_logging(args.verbose, args.quiet)
     try:
-        run = {"explain": _run_explain, "diff": _run_diff}.get(args.command, _run_scan)
+        if args.command == "diff":
+            return int(_run_diff(args, argv))
+        run = _run_explain if args.command == "explain" else _run_scan
         return int(run(args))
     except (UsageError, OutputError) as exc:
         _say(f"error: {exc}")

@@ -17,17 +17,19 @@ in ``pyproject.toml`` of the scanned repository. Keys use the flags' names::
 
 A configuration file inside the scanned repository is untrusted: it can only choose how
 the scan runs and renders, never where modelbom connects, which token it sends, where it
-writes or what it reads outside the repository (no endpoints, tokens, outputs, cache or
-Python environment). A file named with ``--config FILE`` (or ``MODELBOM_CONFIG``) is
-the user's own: it may set every flag (``output`` as a list of ``FORMAT=FILE``,
-``cache-dir``, ``python-env``, ``policy``, ``refresh``, ``quiet``, ``verbose`` too; paths
-are relative to the file), and when it is given the repository's settings are not read.
-Endpoints and tokens are environment variables only, whatever the file. The variables:
+writes, what it reads outside the repository or which revision is scanned (no
+endpoints, tokens, outputs, cache, Python environment or ``--rev``). A file named with
+``--config FILE`` (or ``MODELBOM_CONFIG``) is the user's own: it may set every flag
+(``output`` as a list of ``FORMAT=FILE``, ``cache-dir``, ``python-env``, ``policy``,
+``refresh``, ``quiet``, ``verbose`` too; paths are relative to the file), and when it is
+given the repository's settings are not read. Endpoints and tokens are environment
+variables only, whatever the file; ``--rev`` is a flag only. The variables:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
 ``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_GROUP_BY``,
-``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache
-itself).
+``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV``, ``MODELBOM_CONFIG`` (``MODELBOM_CACHE_DIR``
+is read by the cache itself). For a scan of a git revision (``--rev``) the repository's
+file is read from that revision, not from the disk.
 """
 
 from __future__ import annotations
@@ -128,6 +130,12 @@ def _convert(dest: str, value: object, where: str) -> object:
     return value
 
 
+# The files a repository's configuration may be in, in order; and how much of one is read
+# from a revision.
+_CONFIG_FILES = ("modelbom.toml", "pyproject.toml")
+_CONFIG_LIMIT = 4 * 1024 * 1024
+
+
 def repository_table(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
     """The scanned repository's modelbom table and the file it is in: ``modelbom.toml``
     (top level), else ``[tool.modelbom]`` of ``pyproject.toml``; None when neither has one.
@@ -150,9 +158,36 @@ def repository_table(root: Path) -> tuple[Path, Mapping[str, Any]] | None:
     return None
 
 
-def file_settings(root: Path) -> dict[str, object]:
-    """Settings from the scanned repository's ``modelbom.toml`` or ``[tool.modelbom]``."""
-    found = repository_table(root)
+def revision_table(root: Path, rev: str) -> tuple[str, Mapping[str, Any]] | None:
+    """Like :func:`repository_table`, as the files were at git revision *rev*; the first
+    item names the file as ``<revision>:<path>``. Reads through the walker (nothing is
+    checked out); :class:`UsageError` when the revision cannot be read."""
+    from modelbom.walk import read_revision_files
+
+    files = read_revision_files(root, rev, _CONFIG_FILES, _CONFIG_LIMIT)
+    for name in _CONFIG_FILES:
+        file = files.get(name)
+        if file is None:
+            continue
+        shown = display_text(file.label)
+        try:
+            table = tomllib.loads(file.data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise UsageError(f"{shown}: not valid TOML: not UTF-8 text") from None
+        except (tomllib.TOMLDecodeError, RecursionError) as exc:
+            raise UsageError(f"{shown}: not valid TOML: {exc}") from None
+        if name == "modelbom.toml":
+            return file.label, table
+        tool = table.get("tool")
+        section = tool.get("modelbom") if isinstance(tool, dict) else None
+        return (file.label, section) if isinstance(section, dict) else None
+    return None
+
+
+def file_settings(root: Path, *, rev: str | None = None) -> dict[str, object]:
+    """Settings from the scanned repository's ``modelbom.toml`` or ``[tool.modelbom]``
+    (as it was at git revision *rev*, when one is given)."""
+    found = repository_table(root) if rev is None else revision_table(root, rev)
     if found is None:
         return {}
     source, table = found
@@ -166,8 +201,8 @@ def file_settings(root: Path) -> dict[str, object]:
             allowed = ", ".join(sorted(FILE_KEYS))
             raise UsageError(
                 f"{shown}: {key}: not a setting a repository may choose (allowed: {allowed}; "
-                "endpoints, tokens, outputs, the cache and --python-env come from flags or "
-                "the environment only)"
+                "endpoints, tokens, outputs, the cache, --python-env and --rev come from "
+                "the command line or the environment only)"
             )
         out[dest] = _convert(dest, value, f"{shown}: {key}")
     return out

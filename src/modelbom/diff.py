@@ -33,6 +33,7 @@ from modelbom.emit.cyclonedx import (
     PROP_VERDICT,
 )
 from modelbom.errors import ModelbomError
+from modelbom.model import ScanResult
 from modelbom.model.text import display_text
 
 VERDICT_RANK: dict[str, int] = {"allowed": 0, "review": 1, "violation": 2}
@@ -355,6 +356,15 @@ def diff_boms(old: Bom, new: Bom) -> BomDiff:
         terms_added=terms_added,
         terms_removed=terms_removed,
     )
+
+
+def bom_from_result(result: ScanResult, source: str) -> Bom:
+    """The comparable parts of a scan, read from the CycloneDX BOM ``scan`` would write for
+    it, so a scanned revision and a BOM file compare alike."""
+    from modelbom.emit import EmitOptions, OutputFormat, emitter_for
+
+    data = emitter_for(OutputFormat.CYCLONEDX_JSON).emit(result, EmitOptions(reproducible=True))
+    return parse_bom(json.loads(data), source)
 
 
 def diff_files(old: Path | str, new: Path | str) -> BomDiff:

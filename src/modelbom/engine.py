@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from modelbom import __version__
 from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, default_crawlers
 from modelbom.errors import UsageError
-from modelbom.grouping import GroupBy, group_components
+from modelbom.grouping import GroupBy, find_packages, group_components
 from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
     Component,
@@ -39,7 +39,7 @@ from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
 from modelbom.resolvers.cache import ResolverCache, default_cache_path
-from modelbom.walk import FileEntry, ReadError, WalkOptions, read_bytes, walk
+from modelbom.walk import Entry, ReadError, Source, WalkOptions, open_source
 
 log = logging.getLogger("modelbom.engine")
 
@@ -58,49 +58,55 @@ def scan(
     crawlers = default_crawlers() if crawlers is None else list(crawlers)
     resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
-    walked = walk(root, WalkOptions(use_git=options.use_git))
-    progress = progress or NoProgress()
-    unknowns: list[Unknown] = list(walked.unknowns)
-    findings: list[Finding] = []
-    crawled = 0
-    total = len(walked.entries)
-    sniffers = [c for c in crawlers if c.sniff_bytes > 0]
-    for done, entry in enumerate(walked.entries, start=1):
-        progress.files(done, total)
-        pure = PurePosixPath(entry.path)
-        wanting = [c for c in crawlers if c.wants(pure, entry.size)]
-        if not wanting and sniffers and entry.size > 0:
-            wanting = _sniff(sniffers, entry, pure, unknowns)
-        if not wanting:
-            continue
-        crawled += 1
-        for crawler in wanting:
-            findings.extend(_crawl_one(crawler, entry, options, unknowns))
+    # The work tree, or a git revision read from the object database (``options.rev``).
+    with open_source(root, WalkOptions(use_git=options.use_git), rev=options.rev) as source:
+        progress = progress or NoProgress()
+        unknowns: list[Unknown] = list(source.unknowns)
+        findings: list[Finding] = []
+        crawled = 0
+        total = len(source.entries)
+        sniffers = [c for c in crawlers if c.sniff_bytes > 0]
+        for done, entry in enumerate(source.entries, start=1):
+            progress.files(done, total)
+            pure = PurePosixPath(entry.path)
+            wanting = [c for c in crawlers if c.wants(pure, entry.size)]
+            if not wanting and sniffers and entry.size > 0:
+                wanting = _sniff(sniffers, entry, source, pure, unknowns)
+            if not wanting:
+                continue
+            crawled += 1
+            for crawler in wanting:
+                findings.extend(_crawl_one(crawler, entry, source, options, unknowns))
+        paths = [entry.path for entry in source.entries]
+        packages = (
+            find_packages(source.entries, source) if options.group_by is GroupBy.PACKAGES else {}
+        )
     for crawler in crawlers:
         findings.extend(_finish_one(crawler, unknowns))
 
     components = merge_findings(findings, include_docs=options.include_docs)
     components = _resolve(components, resolvers, findings, options, progress)
 
-    git = walked.git
-    source = SourceInfo(
+    git = source.git
+    info = SourceInfo(
         name=display_text(root.resolve().name) or "root",
         commit=git.commit if git else None,
         branch=git.branch if git else None,
         remote_url=git.remote_url if git else None,
+        revision=source.revision,
     )
     result = ScanResult(
         tool_version=__version__,
-        source=source,
+        source=info,
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         components=tuple(sorted(components, key=lambda c: c.key)),
         unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
-        stats=ScanStats(files_listed=len(walked.entries), files_crawled=crawled),
+        stats=ScanStats(files_listed=len(paths), files_crawled=crawled),
         offline=options.offline,
         policy_in_effect=options.policy is not None,
     )
     if options.group_by is not GroupBy.NONE:
-        groups = group_components(options.group_by, result.components, walked.entries)
+        groups = group_components(options.group_by, result.components, paths, packages)
         result = result.model_copy(update={"group_by": options.group_by.value, "groups": groups})
     if options.analyse:
         result = result.model_copy(update={"chain": _analyse(result, options)})
@@ -121,24 +127,28 @@ def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
 
 
 def _sniff(
-    sniffers: Sequence[Crawler], entry: FileEntry, pure: PurePosixPath, unknowns: list[Unknown]
+    sniffers: Sequence[Crawler],
+    entry: Entry,
+    source: Source,
+    pure: PurePosixPath,
+    unknowns: list[Unknown],
 ) -> list[Crawler]:
     """The sniffing crawlers that want *entry* by its first bytes (read once for all)."""
     try:
-        head = read_bytes(entry, max(c.sniff_bytes for c in sniffers), prefix=True)
+        head = source.read(entry, max(c.sniff_bytes for c in sniffers), prefix=True)
     except ReadError as exc:
         unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
         return []
     return [c for c in sniffers if c.wants_content(pure, entry.size, head[: c.sniff_bytes])]
 
 
-def _read_for(crawler: Crawler, entry: FileEntry, limit: int, cap: int) -> FileInput:
+def _read_for(crawler: Crawler, entry: Entry, source: Source, limit: int, cap: int) -> FileInput:
     """The crawler's view of *entry*: the whole file, or a prefix of at most *limit* bytes.
 
     *cap* is the longest prefix the crawler may ever get; a shorter first read is
     ``extendable``.
     """
-    data = read_bytes(entry, limit, prefix=crawler.prefix_only)
+    data = source.read(entry, limit, prefix=crawler.prefix_only)
     truncated = crawler.prefix_only and len(data) < entry.size
     return FileInput(
         path=entry.path,
@@ -150,7 +160,11 @@ def _read_for(crawler: Crawler, entry: FileEntry, limit: int, cap: int) -> FileI
 
 
 def _crawl_one(
-    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
+    crawler: Crawler,
+    entry: Entry,
+    source: Source,
+    options: ScanOptions,
+    unknowns: list[Unknown],
 ) -> list[Finding]:
     """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown.
 
@@ -162,13 +176,13 @@ def _crawl_one(
     if crawler.prefix_only and crawler.first_read is not None:
         first = min(crawler.first_read, limit)
     try:
-        file = _read_for(crawler, entry, first, limit)
+        file = _read_for(crawler, entry, source, first, limit)
         try:
             return list(crawler.crawl(file))
         except NeedBytes as need:
             if not file.extendable or need.wanted <= len(file.data):
                 raise
-            file = _read_for(crawler, entry, min(need.wanted, limit), limit)
+            file = _read_for(crawler, entry, source, min(need.wanted, limit), limit)
             return list(crawler.crawl(file))
     except ReadError as exc:
         unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))

@@ -19,9 +19,10 @@ models and training datasets it names, however far, so a component known only fr
 model card sits with the components that brought it.
 
 :func:`build_groups` is a pure function of the components, the listed paths and the
-package folders. :func:`group_components` is what the engine calls: it finds the package
-folders among the walked files and reads each manifest through :func:`~modelbom.walk.
-read_bytes`, at most :data:`MANIFEST_MAX_BYTES` of it. A manifest that cannot be read or
+package folders. The engine calls :func:`find_packages` while the scanned files are open
+(it reads each manifest through the scan's :class:`~modelbom.walk.Source`, a work tree or
+a git revision, at most :data:`MANIFEST_MAX_BYTES` of it) and :func:`group_components`
+once the components are known. A manifest that cannot be read or
 parsed still marks its folder as a package (named after the folder); the manifests
 crawler reports the file as an Unknown.
 """
@@ -41,7 +42,7 @@ from modelbom.crawlers.manifests_python import decode_text, load_json, load_toml
 from modelbom.model import Component, Group, Kind
 from modelbom.model.text import display_text
 from modelbom.model.verdict import ChainReport, Verdict, worst
-from modelbom.walk import FileEntry, ReadError, read_bytes
+from modelbom.walk import Entry, ReadError, Source
 
 log = logging.getLogger("modelbom.grouping")
 
@@ -162,7 +163,7 @@ def manifest_package(filename: str, data: bytes) -> tuple[bool, str | None]:
         return True, None
 
 
-def find_packages(entries: Iterable[FileEntry]) -> dict[str, str | None]:
+def find_packages(entries: Iterable[Entry], source: Source) -> dict[str, str | None]:
     """Package folders among the walked files (``.`` for the root) and their names.
 
     Each manifest is read through the walker, at most :data:`MANIFEST_MAX_BYTES`; a
@@ -175,7 +176,7 @@ def find_packages(entries: Iterable[FileEntry]) -> dict[str, str | None]:
         if pure.name not in _NAME_READERS:
             continue
         try:
-            data = read_bytes(entry, MANIFEST_MAX_BYTES)
+            data = source.read(entry, MANIFEST_MAX_BYTES)
         except ReadError:
             verdict: tuple[bool, str | None] = (True, None)
         else:
@@ -287,13 +288,15 @@ def build_groups(
 
 
 def group_components(
-    mode: GroupBy, components: Sequence[Component], entries: Sequence[FileEntry]
+    mode: GroupBy,
+    components: Sequence[Component],
+    paths: Iterable[str],
+    packages: Mapping[str, str | None],
 ) -> tuple[Group, ...]:
-    """The groups of a scan from the walked files (reading the package manifests)."""
+    """The groups of a scan from the listed paths and the package folders found in them."""
     if mode is GroupBy.NONE:
         return ()
-    packages = find_packages(entries) if mode is GroupBy.PACKAGES else {}
-    return build_groups(mode, components, (display_text(e.path) for e in entries), packages)
+    return build_groups(mode, components, (display_text(p) for p in paths), packages)
 
 
 def group_verdict(group: Group, chain: ChainReport | None) -> Verdict | None:

@@ -27,6 +27,12 @@ class ScanOptions(BaseModel):
     )
     max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, gt=0)
     use_git: bool = Field(default=True, description="List files through git in a work tree.")
+    rev: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Scan this git revision (tag, branch, commit) of the repository around "
+        "root, read from the object database, instead of the files on disk.",
+    )
     refresh: bool = Field(
         default=False, description="Fetch remote facts again, ignoring the cache."
     )

@@ -75,6 +75,7 @@ PROP_LICENSE_REVIEW = "modelbom:license:needs-review"
 PROP_UNKNOWN = "modelbom:unknown"
 PROP_GIT_COMMIT = "modelbom:git:commit"
 PROP_GIT_BRANCH = "modelbom:git:branch"
+PROP_GIT_REVISION = "modelbom:git:revision"
 PROP_OFFLINE = "modelbom:offline"
 PROP_REPRODUCIBLE = "modelbom:reproducible"
 PROP_GROUP_BY = "modelbom:group-by"
@@ -324,6 +325,8 @@ def _root(result: ScanResult) -> CdxComponent:
         props.append(Property(name=PROP_GIT_COMMIT, value=source.commit))
     if source.branch:
         props.append(Property(name=PROP_GIT_BRANCH, value=source.branch))
+    if source.revision:
+        props.append(Property(name=PROP_GIT_REVISION, value=source.revision))
     refs = []
     if source.remote_url:
         try:

@@ -178,7 +178,8 @@ def _title(result: ScanResult) -> list[str]:
         lines.append(f"- Remote: {code(source.remote_url)}")
     if source.commit:
         branch = f" on branch {code(source.branch)}" if source.branch else ""
-        lines.append(f"- Commit: {code(source.commit)}{branch}")
+        revision = f" (revision {code(source.revision)})" if source.revision else ""
+        lines.append(f"- Commit: {code(source.commit)}{branch}{revision}")
     else:
         lines.append("- Commit: not recorded (no git work tree, or no commit yet)")
     mode = "offline: local sources and caches only" if result.offline else "online sources allowed"

@@ -21,6 +21,16 @@ class SourceInfo(BaseModel):
     commit: str | None = None
     branch: str | None = None
     remote_url: str | None = Field(default=None, description="Credentials removed.")
+    revision: str | None = Field(
+        default=None,
+        description="The git revision scanned, as given (a tag, branch or commit; "
+        "``commit`` is what it resolved to); None when the files on disk were scanned.",
+    )
+
+    @field_validator("revision", mode="before")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        return None if value is None else redact(display_text(value))
 
 
 class ScanStats(BaseModel):

@@ -151,6 +151,20 @@ def _policy_keys(table: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in table.items() if k in ("use", "policy", "waivers")}
 
 
+def revision_policy(root: Path, rev: str) -> Policy | None:
+    """The policy the repository declares at git revision *rev* (as :func:`find_policy`,
+    read from that revision, not from the disk); None when it declares none. Its source
+    is ``<revision>:<path>``."""
+    from modelbom.config import revision_table
+
+    found = revision_table(root, rev)
+    if found is None or not _policy_keys(dict(found[1])):
+        return None
+    label, table = found
+    prefix = "tool.modelbom" if label.endswith(("/pyproject.toml", ":pyproject.toml")) else ""
+    return parse_policy(_policy_keys(dict(table)), source=display_text(label), prefix=prefix)
+
+
 def find_policy(root: Path) -> Path | None:
     """The policy a scanned repository declares: the ``modelbom.toml`` or ``pyproject.toml``
     whose modelbom table has use, policy or waiver keys. Only those are read as the policy;

@@ -4,9 +4,10 @@ The scanned repository is untrusted: its ``.git/config`` may name programs (an
 fsmonitor, hooks, filters, a pager) that git would run. So metadata (commit, branch,
 remote) is read in pure Python through GitPython from refs and configuration only: no
 object is ever looked up, since GitPython's object database would start ``git
-cat-file`` inside the repository. The only git process ever started is ``git
+cat-file`` inside the repository. The only git process started here is ``git
 ls-files``, run from a neutral working directory with ``-C <root>``, fsmonitor and
-hooks disabled on the command line and the system configuration ignored.
+hooks disabled on the command line and the system configuration ignored; reading a
+revision (:mod:`modelbom.walk.gitrev`) runs git under the same rules.
 
 GitPython is imported lazily: it refuses to import when no git binary is installed, and
 the walker must still work (in file-system mode) without git.
@@ -66,11 +67,13 @@ def _import_git() -> bool:
     return True
 
 
-def read_git_info(root: Path) -> GitInfo | None:
+def read_git_info(root: Path, *, allow_bare: bool = False) -> GitInfo | None:
     """Return the git metadata of the work tree holding *root*, or None.
 
     *root* must be a real (resolved) directory. None means *root* is not inside a git
-    work tree (or is inside a ``.git`` directory). Nothing here starts a process.
+    work tree (or is inside a ``.git`` directory). With *allow_bare*, *root* may also be
+    a bare repository itself (``work_tree`` is then empty): reading a revision needs no
+    work tree. Nothing here starts a process.
     """
     if not _import_git():
         return None
@@ -84,14 +87,19 @@ def read_git_info(root: Path) -> GitInfo | None:
         logger.warning("cannot open the git repository around %s: %s", root, exc)
         return None
     with repo:
-        if not _is_in_work_tree(repo, root):
+        git_dir = os.path.realpath(repo.git_dir)
+        if allow_bare and repo.bare and os.path.realpath(root) == git_dir:
+            work_tree = ""
+        elif _is_in_work_tree(repo, root):
+            work_tree = os.path.realpath(repo.working_tree_dir or root)
+        else:
             return None
         return GitInfo(
             commit=_commit(repo),
             branch=_branch(repo),
             remote_url=_remote_url(repo),
-            git_dir=os.path.realpath(repo.git_dir),
-            work_tree=os.path.realpath(repo.working_tree_dir or root),
+            git_dir=git_dir,
+            work_tree=work_tree,
         )
 
 
