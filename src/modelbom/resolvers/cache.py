@@ -114,7 +114,8 @@ class ResolverCache:
         self, source: str, key: str, payload: dict[str, Any], fetched_at: str, revision: str = ""
     ) -> None:
         """Store *payload* (JSON-serialisable, secrets removed) in one transaction."""
-        text = redact(json.dumps(payload, sort_keys=True, ensure_ascii=False))
+        # ASCII with escapes: a lone surrogate from a hostile answer cannot fail the write.
+        text = redact(json.dumps(payload, sort_keys=True, ensure_ascii=True))
         with self._lock:
             try:
                 with self._conn:

@@ -113,6 +113,7 @@ from modelbom.errors import UsageError
 from modelbom.licenses.normalize import normalize_license
 from modelbom.model import BaseModelRef, Component, LicenseClaim, Relation
 from modelbom.model.finding import Kind
+from modelbom.model.text import display_text
 from modelbom.redact import redact_url
 from modelbom.resolvers.base import (
     ResolveContext,
@@ -910,7 +911,7 @@ def _parse_time(value: str) -> datetime:
 def _text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    return value.strip()[:_MAX_PROPERTY] or None
+    return display_text(value.strip()[:_MAX_PROPERTY]) or None
 
 
 def _card_of(info: Any) -> CardData:
