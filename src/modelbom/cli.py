@@ -76,6 +76,13 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
     sub.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a remote source may take to connect or to answer (0.1-600)",
+    )
+    sub.add_argument(
         "--include-docs",
         action="store_true",
         help="keep components found only in docs and comments in the BOM",
@@ -231,6 +238,8 @@ def _options(args: argparse.Namespace) -> ScanOptions:
         raise UsageError(f"--python-env {display_text(str(args.python_env))}: not a directory")
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
+    if not 0.1 <= args.timeout <= 600:
+        raise UsageError("--timeout must be between 0.1 and 600 seconds")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
     policy_path: Path | None = args.policy or find_policy(root)
@@ -244,6 +253,7 @@ def _options(args: argparse.Namespace) -> ScanOptions:
         cache_dir=args.cache_dir,
         python_env=args.python_env,
         workers=args.workers,
+        timeout=args.timeout,
         include_docs=args.include_docs,
         use_git=not args.no_git,
     )
@@ -329,7 +339,7 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
 
 
 _EXPLAIN_KEYS = frozenset(
-    {"include_docs", "offline", "refresh", "workers", "no_git", "policy", "python_env"}
+    {"include_docs", "offline", "refresh", "workers", "timeout", "no_git", "policy", "python_env"}
 )
 
 

@@ -20,8 +20,9 @@ writes or what it reads outside the repository (no endpoints, tokens, outputs, c
 Python environment). Those come from flags and the environment only:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
-``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_POLICY``,
-``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache itself).
+``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_TIMEOUT``, ``MODELBOM_NO_GIT``,
+``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache
+itself). The network timeout is not a repository's to choose either.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_OFFLINE": "offline",
     "MODELBOM_REFRESH": "refresh",
     "MODELBOM_WORKERS": "workers",
+    "MODELBOM_TIMEOUT": "timeout",
     "MODELBOM_NO_GIT": "no_git",
     "MODELBOM_POLICY": "policy",
     "MODELBOM_PYTHON_ENV": "python_env",
@@ -82,6 +84,14 @@ def _convert(dest: str, value: object, where: str) -> object:
         if not 1 <= number <= 64:
             raise UsageError(f"{where}: must be between 1 and 64")
         return number
+    if dest == "timeout":
+        try:
+            seconds = float(str(value))
+        except ValueError:
+            raise UsageError(f"{where}: expected a number of seconds, got {value!r}") from None
+        if not 0.1 <= seconds <= 600:
+            raise UsageError(f"{where}: must be between 0.1 and 600 seconds")
+        return seconds
     if dest in ("policy", "python_env"):
         return Path(str(value))
     if not isinstance(value, str):

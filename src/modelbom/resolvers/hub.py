@@ -636,7 +636,11 @@ class HubResolver(Resolver):
         with self._lock:
             if self._broken is None:
                 self._broken = reason
-                log.warning("%s; no further Hub requests in this scan", reason)
+                log.warning(
+                    "%s; no further Hub requests in this scan"
+                    " (scan with --offline to use only local sources and the cache)",
+                    reason,
+                )
             return ResolverUnavailable(self._broken)
 
     # -- turning an answer into facts --------------------------------------------------
