@@ -312,13 +312,16 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
+    from modelbom.output import remove_stale_temporaries, write_output
+
     outputs = _outputs(args)
+    for _, target in outputs:
+        if target != "-":
+            remove_stale_temporaries(Path(target))  # left by a run that was killed
     result = scan(_options(args), progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]
-    from modelbom.output import write_output
-
     for _, target, data in rendered:
         write_output(target, data)
     if not args.quiet:
