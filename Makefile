@@ -5,7 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_FIXTURE := fixtures/finetune-app
 
-.PHONY: all install demo test lint typecheck pytest chromium bench golden clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all install demo test lint typecheck pytest chromium bench golden fuzz clean
 
 all: test
 
@@ -64,5 +66,19 @@ golden: $(STAMP)
 	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
 	MODELBOM_UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_emit_html.py -k golden
 
+## fuzz: long fuzzing runs: hypothesis (MODELBOM_FUZZ=long), then atheris when installed
+fuzz: $(STAMP)
+	MODELBOM_FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py \
+		--hypothesis-show-statistics
+	@if $(BIN)/python -c "import atheris" 2>/dev/null; then \
+		for target in $$($(BIN)/python scripts/fuzz_atheris.py --list); do \
+			$(BIN)/python scripts/fuzz_atheris.py $$target -max_total_time=$(FUZZ_SECONDS) \
+				-print_final_stats=1 || exit 1; \
+		done; \
+	else \
+		echo "atheris is not installed: coverage-guided fuzzing skipped" \
+			"(install it with $(BIN)/pip install -e '.[fuzz]')"; \
+	fi
+
 clean:
-	rm -rf $(VENV) demo-bom.json .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) demo-bom.json .mypy_cache .ruff_cache .pytest_cache .hypothesis .fuzz

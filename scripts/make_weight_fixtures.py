@@ -121,8 +121,12 @@ def gguf_kv(key: str, kind: int, value: object) -> bytes:
 
 
 def gguf(tensor_count: int, kvs: list[bytes]) -> bytes:
-    """A GGUF v3 header (its tensor infos and data are left out)."""
-    return b"GGUF" + struct.pack("<IQQ", 3, tensor_count, len(kvs)) + b"".join(kvs)
+    """A GGUF v3 header and its tensor infos (one F32 value each; the data is left out)."""
+    infos = b"".join(
+        gguf_string(f"blk.{i}.weight") + struct.pack("<IQIQ", 1, 1, 0, 32 * i)
+        for i in range(tensor_count)
+    )
+    return b"GGUF" + struct.pack("<IQQ", 3, tensor_count, len(kvs)) + b"".join(kvs) + infos
 
 
 def tinyllama_q4() -> bytes:

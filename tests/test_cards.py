@@ -174,6 +174,31 @@ def test_deep_nesting_is_an_error_not_a_crash() -> None:
         parse_front_matter(text)
 
 
+@pytest.mark.parametrize("closing", ["", "]" * 5000], ids=["unclosed", "closed"])
+def test_deep_flow_nesting_is_refused_before_the_yaml_scanner_runs(closing: str) -> None:
+    # PyYAML's scanner is quadratic in this depth: 5,000 brackets took it over 40 s.
+    text = "---\nlicense: " + "[" * 5000 + closing + "\n---\n"
+    started = time.perf_counter()
+    with pytest.raises(CardError, match="nests too deeply"):
+        parse_front_matter(text)
+    assert time.perf_counter() - started < 1
+    # Nesting a card really uses is still read.
+    assert parse_front_matter("---\nlicense: [[[mit]]]\n---\n").license is None
+    assert parse_front_matter("---\ntags: [[a, [b]], c]\n---\n").tags == ["c"]
+
+
+def test_control_characters_are_a_card_error() -> None:
+    with pytest.raises(CardError, match=r"unacceptable character #x0000 \(position 3\)"):
+        parse_front_matter("---\na: \x00\n---\n")
+
+
+def test_escaped_lone_surrogates_become_printable_text() -> None:
+    card = parse_front_matter('---\nlicense: "mit\\ud800"\ntags: ["\\udfff"]\n---\n')
+    assert card.license == "mit\\ud800"
+    assert card.tags == ["\\udfff"]
+    assert card.model_dump_json().encode("utf-8")
+
+
 def test_the_size_cap_applies_before_parsing() -> None:
     big_block = "---\n" + "".join(f"k{i}: v\n" for i in range(200)) + "---\n"
     assert len(big_block) > 1000

@@ -341,6 +341,19 @@ def test_model_card_front_matter() -> None:
     assert findings[3].properties == {"card": "models/llama-merge/README.md"}
 
 
+def test_deeply_nested_card_yaml_is_refused_at_once() -> None:
+    text = "---\nlicense: " + "[" * 5000 + "\n---\n"
+    started = time.perf_counter()
+    assert crawl_error("models/x/README.md", text) == "model card YAML nested too deeply"
+    assert time.perf_counter() - started < 1
+
+
+def test_escaped_surrogates_in_a_card_are_kept_as_printable_text() -> None:
+    findings = crawl("models/x/README.md", '---\nlicense: "mit\\ud800\\udc00"\n---\n')
+    (card,) = findings
+    assert card.properties["license"] == "mit\\ud800\\udc00"
+
+
 def test_card_lines_count_leading_blank_lines_bom_and_crlf() -> None:
     text = "\ufeff\r\n---\r\nlicense: mit\r\nbase_model: prajjwal1/bert-tiny\r\n---\r\n# x\r\n"
     data = text.encode()

@@ -185,6 +185,11 @@ def test_names_are_followed_across_cells() -> None:
         ),
         pytest.param("!pip uninstall -y torch", [], id="uninstall"),
         pytest.param("!pip install numpy==1.*", [("numpy", None, 14)], id="wildcard-not-a-pin"),
+        pytest.param(
+            "%pip install zope.interface Ruamel.YAML__clib",
+            [("zope-interface", None, 14), ("ruamel-yaml-clib", None, 29)],
+            id="pep-503-names-as-in-requirements-files",
+        ),
     ],
 )
 def test_pip_install_gives_libraries(

@@ -84,12 +84,19 @@ def gguf_kv_u32(key: str, value: int) -> bytes:
 
 
 def gguf_file(kvs: list[bytes], *, version: int = 3, tensors: int = 0) -> bytes:
+    """A GGUF header, its key/values and *tensors* tensor infos (one F32 value each)."""
     counts = (
         struct.pack("<II", tensors, len(kvs))
         if version == 1
         else struct.pack("<QQ", tensors, len(kvs))
     )
-    return b"GGUF" + struct.pack("<I", version) + counts + b"".join(kvs)
+    infos = b"".join(
+        gguf_str(f"t.{i}", v1=version == 1)
+        + struct.pack("<II" if version == 1 else "<IQ", 1, 1)
+        + struct.pack("<IQ", 0, 32 * i)
+        for i in range(tensors)
+    )
+    return b"GGUF" + struct.pack("<I", version) + counts + b"".join(kvs) + infos
 
 
 def binunicode(text: str) -> bytes:
@@ -303,6 +310,36 @@ def test_safetensors_lying_or_garbage_headers_are_rejected(
     assert reason in crawl_error("model.safetensors", data, size=size)
 
 
+def test_safetensors_tensor_data_past_the_end_of_the_file_is_rejected() -> None:
+    header = {"w": {"dtype": "F32", "shape": [4, 4], "data_offsets": [0, 64]}}
+    reason = crawl_error("model.safetensors", st_bytes(header, data=bytes(16)))
+    assert (
+        reason
+        == "tensor 'w' ends at byte 64 of the data, past the end of the file (16 bytes of data)"
+    )
+    # Only the prefix is at hand, but the file is long enough: fine.
+    data = st_bytes(header, data=bytes(16))
+    f = model_file(crawl("model.safetensors", data, size=len(data) + 48))
+    assert f.properties["parameter_count"] == "16"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        pytest.param({"dtype": "F32", "shape": [2, 2]}, id="no-offsets"),
+        pytest.param({"dtype": "F32", "shape": [2, 2], "data_offsets": "0-16"}, id="bad-offsets"),
+        pytest.param({"dtype": "F32", "shape": [2, 2], "data_offsets": [8, 0]}, id="reversed"),
+        pytest.param({"dtype": "F32", "shape": [1 << 40], "data_offsets": [0, 16]}, id="too-many"),
+    ],
+)
+def test_safetensors_parameters_are_counted_only_when_the_file_holds_them(
+    entry: dict[str, object],
+) -> None:
+    f = model_file(crawl("model.safetensors", st_bytes({"w": entry}, data=bytes(16))))
+    assert f.properties["tensor_count"] == "1"
+    assert "parameter_count" not in f.properties
+
+
 def test_safetensors_header_length_checked_before_allocating() -> None:
     # 2**40 would make a naive reader try to allocate a terabyte.
     data = struct.pack("<Q", 1 << 40) + b"{}"
@@ -459,6 +496,16 @@ def test_gguf_metadata_past_the_read_cap() -> None:
             gguf_file(tinyllama_kvs())[:300],
             "truncated header",
             id="cut-mid-metadata",
+        ),
+        pytest.param(
+            gguf_file([gguf_kv_str("general.name", "x")], tensors=3)[:-40],
+            "tensor count 3 is more than the file can hold",
+            id="tensor-count-past-eof",
+        ),
+        pytest.param(
+            b"GGUF" + struct.pack("<IQQ", 3, 10_000_000, 0) + bytes(64),
+            "tensor count 10000000 is more than the file can hold",
+            id="tensor-count-huge",
         ),
     ],
 )

@@ -296,6 +296,20 @@ def test_anything_else_is_an_unknown_ref(raw: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("LLVM-exception", "LicenseRef-modelbom-unknown-llvm-exception"),
+        ("classpath-exception-2.0", "LicenseRef-modelbom-unknown-classpath-exception-2.0"),
+        ("MIT OR LLVM-exception", "MIT OR LicenseRef-modelbom-unknown-llvm-exception"),
+        ("MIT WITH bogus-exception", "LicenseRef-modelbom-unknown-mit-with-bogus-exception"),
+    ],
+)
+def test_an_exception_is_not_a_license_on_its_own(raw: str, expected: str) -> None:
+    # SPDX exceptions are valid only after WITH; alone they are not a license.
+    assert normalize_license(raw) == (expected, True)
+
+
+@pytest.mark.parametrize(
     "raw",
     [
         False,

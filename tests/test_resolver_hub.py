@@ -409,6 +409,22 @@ def test_malformed_json_is_an_error(hub: FakeHub, tmp_path: Path) -> None:
         make_resolver(hub.url, tmp_path).resolve(model("acme/broken"))
 
 
+def test_escaped_lone_surrogates_in_an_answer_become_printable_and_are_cached(
+    hub: FakeHub, tmp_path: Path
+) -> None:
+    # "\ud800" in JSON decodes to a lone surrogate, which no UTF-8 output can hold.
+    hub.add_model("acme/odd", card_data={"license": "mit\ud800"}, pipeline_tag="x\udfff")
+    cache = ResolverCache(tmp_path / "cache.sqlite3")
+    resolved = make_resolver(hub.url, tmp_path, cache=cache).resolve(model("acme/odd"))
+    assert resolved is not None
+    assert [c.raw for c in resolved.licenses] == ["mit\\ud800"]
+    assert props(resolved)["pipeline_tag"] == "x\\udfff"
+    again = make_resolver(hub.url, tmp_path, cache=cache).resolve(model("acme/odd"))
+    assert again is not None and again.source == "hub (cache)"
+    assert [c.raw for c in again.licenses] == ["mit\\ud800"]
+    cache.close()
+
+
 @pytest.mark.parametrize("hide_length", [False, True], ids=["content-length", "until-close"])
 def test_an_oversized_answer_is_cut_off(hub: FakeHub, tmp_path: Path, hide_length: bool) -> None:
     hub.add_model("acme/bloated", card_data={"license": "mit"})

@@ -2,14 +2,37 @@
 
 The public API is small: build :class:`ScanOptions`, call :func:`scan`, and hand the
 resulting :class:`ScanResult` to an emitter from :mod:`modelbom.emit`.
+
+The names are imported on first use, so that ``import modelbom`` (which the command line
+does before anything else) is instant and a Ctrl-C while the command starts is handled
+like one at any other time.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from modelbom.engine import scan
-from modelbom.model import ScanResult
-from modelbom.options import ScanOptions
+if TYPE_CHECKING:
+    from modelbom.engine import scan
+    from modelbom.model import ScanResult
+    from modelbom.options import ScanOptions
 
 __all__ = ["ScanOptions", "ScanResult", "__version__", "scan"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "scan":
+        from modelbom.engine import scan
+
+        return scan
+    if name == "ScanResult":
+        from modelbom.model import ScanResult
+
+        return ScanResult
+    if name == "ScanOptions":
+        from modelbom.options import ScanOptions
+
+        return ScanOptions
+    raise AttributeError(f"module 'modelbom' has no attribute {name!r}")

@@ -82,6 +82,13 @@ def _add_scan_options(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
     sub.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a remote source may take to connect or to answer (0.1-600)",
+    )
+    sub.add_argument(
         "--include-docs",
         action="store_true",
         help="keep components found only in docs and comments in the BOM",
@@ -301,6 +308,8 @@ def _options(
         raise UsageError(f"--python-env {display_text(str(args.python_env))}: not a directory")
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
+    if not 0.1 <= args.timeout <= 600:
+        raise UsageError("--timeout must be between 0.1 and 600 seconds")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
     policy: Policy | None = None
@@ -321,6 +330,7 @@ def _options(
         cache_dir=args.cache_dir,
         python_env=args.python_env,
         workers=args.workers,
+        timeout=args.timeout,
         include_docs=args.include_docs,
         use_git=not getattr(args, "no_git", False),
         rev=rev,
@@ -436,14 +446,17 @@ def _run_diff(args: argparse.Namespace, argv: Sequence[str] | None) -> ExitCode:
 
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
+    from modelbom.output import remove_stale_temporaries, write_output
+
     outputs = _outputs(args)
+    for _, target in outputs:
+        if target != "-":
+            remove_stale_temporaries(Path(target))  # left by a run that was killed
     scan_options = _options(args, args.path, args.rev, group_by=GroupBy(args.group_by))
     result = scan(scan_options, progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
     # Render every output before writing any: a format that fails leaves no file behind.
     rendered = [(fmt, target, emitter_for(fmt).emit(result, options)) for fmt, target in outputs]
-    from modelbom.output import write_output
-
     for _, target, data in rendered:
         write_output(target, data)
     if not args.quiet:
@@ -469,6 +482,7 @@ _EXPLAIN_KEYS = frozenset(
         "offline",
         "refresh",
         "workers",
+        "timeout",
         "no_git",
         "policy",
         "python_env",

@@ -26,9 +26,10 @@ given the repository's settings are not read. Endpoints and tokens are environme
 variables only, whatever the file; ``--rev`` is a flag only. The variables:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
-``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_GROUP_BY``,
-``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV``, ``MODELBOM_CONFIG`` (``MODELBOM_CACHE_DIR``
-is read by the cache itself). For a scan of a git revision (``--rev``) the repository's
+``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_TIMEOUT``, ``MODELBOM_NO_GIT``,
+``MODELBOM_GROUP_BY``, ``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV``, ``MODELBOM_CONFIG``
+(``MODELBOM_CACHE_DIR`` is read by the cache itself). The network timeout is not a
+repository's to choose either. For a scan of a git revision (``--rev``) the repository's
 file is read from that revision, not from the disk.
 """
 
@@ -65,6 +66,7 @@ TRUSTED_KEYS: dict[str, str] = {
     "refresh": "refresh",
     "quiet": "quiet",
     "verbose": "verbose",
+    "timeout": "timeout",
 }
 # environment variable -> argparse destination
 ENV_KEYS: dict[str, str] = {
@@ -76,6 +78,7 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_OFFLINE": "offline",
     "MODELBOM_REFRESH": "refresh",
     "MODELBOM_WORKERS": "workers",
+    "MODELBOM_TIMEOUT": "timeout",
     "MODELBOM_NO_GIT": "no_git",
     "MODELBOM_GROUP_BY": "group_by",
     "MODELBOM_POLICY": "policy",
@@ -106,6 +109,14 @@ def _convert(dest: str, value: object, where: str) -> object:
         if not 1 <= number <= 64:
             raise UsageError(f"{where}: must be between 1 and 64")
         return number
+    if dest == "timeout":
+        try:
+            seconds = float(str(value))
+        except ValueError:
+            raise UsageError(f"{where}: expected a number of seconds, got {value!r}") from None
+        if not 0.1 <= seconds <= 600:
+            raise UsageError(f"{where}: must be between 0.1 and 600 seconds")
+        return seconds
     if dest == "verbose":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2:
             raise UsageError(f"{where}: expected 0, 1 or 2, got {value!r}")

@@ -43,6 +43,12 @@ class ScanOptions(BaseModel):
         default=None, description="A Python environment whose installed packages give licenses."
     )
     workers: int = Field(default=8, ge=1, le=64, description="Resolver threads.")
+    timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="Seconds a remote source may take to connect or to answer a request.",
+    )
     lineage_depth: int = Field(default=5, ge=0, le=20, description="How far to follow base models.")
     policy: Policy | None = Field(
         default=None, description="The declared use and policy; None: the default use profile."

@@ -188,7 +188,8 @@ def resolve_all(
         counter.step()
         return resolved
 
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="resolve") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="resolve")
+    try:
         while batch:
             results = list(pool.map(work, batch))
             done.extend(results)
@@ -202,6 +203,12 @@ def resolve_all(
                         seen.add(identity(parent))
                         batch.append(parent)
             counter.grow(len(batch))
+    except BaseException:
+        # Ctrl-C (or a bug): queued components are dropped and requests already in
+        # flight are not waited for; each ends within its own timeout.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return done
 
 

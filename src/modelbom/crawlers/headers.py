@@ -131,10 +131,32 @@ def read_safetensors(data: bytes, size: int, *, capped: bool) -> SafetensorsHead
         raise CrawlError(f"invalid header JSON: {clip(reason, 120)}") from exc
     if not isinstance(document, dict):
         raise CrawlError("header is not a JSON object")
-    return _safetensors_header(n, document)
+    return _safetensors_header(n, document, size - 8 - n)
 
 
-def _safetensors_header(n: int, document: dict[str, object]) -> SafetensorsHeader:
+def _tensor_bytes(name: str, offsets: object, data_bytes: int) -> int | None:
+    """The byte length of a tensor's data, checked against the data in the file.
+
+    ``None`` when the offsets are missing or malformed (the tensor cannot be located);
+    a tensor said to lie past the end of the file is a :class:`CrawlError`.
+    """
+    if (
+        not isinstance(offsets, list)
+        or len(offsets) != 2
+        or not all(type(o) is int for o in offsets)
+        or not 0 <= offsets[0] <= offsets[1]
+    ):
+        return None
+    if offsets[1] > data_bytes:
+        raise CrawlError(
+            f"tensor {clip(name, 80)!r} ends at byte {offsets[1]} of the data,"
+            f" past the end of the file ({data_bytes} bytes of data)"
+        )
+    length: int = offsets[1] - offsets[0]
+    return length
+
+
+def _safetensors_header(n: int, document: dict[str, object], data_bytes: int) -> SafetensorsHeader:
     metadata: dict[str, str] = {}
     raw_meta = document.get("__metadata__")
     if isinstance(raw_meta, dict):
@@ -155,12 +177,15 @@ def _safetensors_header(n: int, document: dict[str, object]) -> SafetensorsHeade
         dtype = info.get("dtype")
         if isinstance(dtype, str) and len(dtypes) < 32:
             dtypes.add(clip(dtype, 16))
+        length = _tensor_bytes(str(name), info.get("data_offsets"), data_bytes)
         shape = info.get("shape")
         if (
             params is not None
+            and length is not None
             and isinstance(shape, list)
             and len(shape) <= _MAX_DIMS
             and all(type(d) is int and 0 <= d <= _MAX_DIM for d in shape)
+            and math.prod(shape) <= 2 * length  # 4 bits a value: the smallest dtype
         ):
             params += math.prod(shape)
         else:
@@ -287,6 +312,10 @@ def read_gguf(data: bytes, size: int) -> GgufHeader:
         value = _gguf_value(cur, width, kind, depth=0, keep=wanted)
         if wanted and value is not None:
             values[key] = value
+    # The tensor infos follow: each holds at least a name length, a dimension count, a
+    # type and an offset, so a count the rest of the file cannot hold is a lie.
+    if tensor_count * (width + 16) > size - cur.pos:
+        raise CrawlError(f"tensor count {tensor_count} is more than the file can hold")
     return GgufHeader(version=version, tensor_count=tensor_count, kv_count=kv_count, values=values)
 
 

@@ -56,6 +56,7 @@ from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
 from modelbom.crawlers.headers import MIB, clip
 from modelbom.crawlers.ids import hub_id
 from modelbom.crawlers.lines import LineIndex
+from modelbom.crawlers.structured import flow_nesting_exceeds
 from modelbom.model import Evidence, Finding, Kind, Scope
 
 REMOTE_CODE_RISK = "requires remote code (auto_map): loading executes code from the repository"
@@ -107,6 +108,7 @@ _SAFE_TAGS = frozenset(
     }
 )  # fmt: skip
 _MAX_YAML_NODES = 100_000
+_MAX_FLOW_DEPTH = 100  # card metadata nests a few levels; the YAML scanner slows with depth
 _MAX_LIST = 256
 
 
@@ -414,6 +416,8 @@ def _front_matter(data: bytes) -> tuple[str, str, int] | None:
 
 def _compose(block: str, first_line: int) -> yaml.Node | None:
     """Compose (never construct) the YAML block whose first line is *first_line*."""
+    if flow_nesting_exceeds(block, _MAX_FLOW_DEPTH):
+        raise CrawlError("model card YAML nested too deeply")
     try:
         return yaml.compose(block, Loader=yaml.SafeLoader)
     except RecursionError as exc:

@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.manifests_python import normalise_pypi
 from modelbom.crawlers.python import findings_from_source
 from modelbom.crawlers.shell import findings_from_shell, shell_words
 from modelbom.model import Evidence, Finding, Kind, Scope
@@ -356,7 +357,7 @@ def _pip_requirements(line: str) -> list[tuple[str, str | None, int]]:
             match = _PIP_REQUIREMENT.match(word)
             if match is None:
                 continue
-            name = match.group(1).lower().replace("_", "-")
+            name = normalise_pypi(match.group(1))  # as the manifests name it (PEP 503)
             if name in _INSTALLER_TOOLS:
                 continue
             version = match.group(3) if match.group(2) else None

@@ -132,11 +132,35 @@ _YAML_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = (
 )
 
 
+_FLOW_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def flow_nesting_exceeds(text: str, limit: int) -> bool:
+    """Whether YAML *text* opens more than *limit* flow collections (``[``/``{``) at once.
+
+    PyYAML's pure-Python scanner slows down quadratically with the depth of flow
+    collections (5,000 nested ``[`` take it tens of seconds), whatever the parser does
+    with the events, so callers of that scanner look first. One linear pass; brackets
+    inside quoted strings count too, which only errs on the side of refusing.
+    """
+    depth = 0
+    for match in _FLOW_BRACKET.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
 def read_yaml(text: str, *, pure_python: bool = False) -> list[Node]:
     """Every document of a YAML stream as a positioned tree (empty documents skipped).
 
     ``pure_python`` uses PyYAML's Python parser even where libyaml is available.
     """
+    if pure_python and flow_nesting_exceeds(text, MAX_DEPTH):
+        raise CrawlError(f"YAML nested deeper than {MAX_DEPTH} levels")
     loader = yaml.SafeLoader(text) if pure_python else _YAML_LOADER(text)
     try:
         return _YamlBuilder(text, loader).documents()

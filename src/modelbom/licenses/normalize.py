@@ -76,7 +76,8 @@ class _Tables:
     names: dict[str, str]
     links: tuple[tuple[str, str], ...]
     aliases: dict[str, str]
-    spdx: dict[str, str]  # lower-case SPDX key or alias -> canonical key
+    spdx: dict[str, str]  # lower-case SPDX license key or alias -> canonical key
+    exceptions: dict[str, str]  # lower-case SPDX exception key or alias -> canonical key
 
 
 _parse_lock = threading.Lock()
@@ -103,11 +104,14 @@ def load_tables() -> _Tables:
     links = tuple((key, entry["expression"]) for key, entry in document["links"].items())
     aliases = {key: str(value) for key, value in document["aliases"].items()}
     spdx: dict[str, str] = {}
+    exceptions: dict[str, str] = {}
     for key, symbol in _licensing().known_symbols.items():
-        spdx.setdefault(key.lower(), key)
+        # An exception (LLVM-exception) is not a license: it is valid only after WITH.
+        table = exceptions if symbol.is_exception else spdx
+        table.setdefault(key.lower(), key)
         for alias in symbol.aliases:
-            spdx.setdefault(str(alias).lower(), key)
-    return _Tables(hub_ids, names, links, aliases, spdx)
+            table.setdefault(str(alias).lower(), key)
+    return _Tables(hub_ids, names, links, aliases, spdx, exceptions)
 
 
 def hub_license_ids() -> tuple[str, ...]:
@@ -231,7 +235,8 @@ def _expression(text: str) -> _Result:
     pieces: list[str] = []
     review = False
     depth = 0
-    for item in items:
+    exceptions = load_tables().exceptions
+    for index, item in enumerate(items):
         if item in _OPERATORS:
             pieces.append(item)
             continue
@@ -240,6 +245,12 @@ def _expression(text: str) -> _Result:
             if depth > _MAX_DEPTH or depth < 0:
                 return _unknown(text), True
             pieces.append(item)
+            continue
+        if index > 0 and items[index - 1] == "WITH":
+            exception = exceptions.get(item.strip().lower())
+            if exception is None:
+                return _unknown(text), True
+            pieces.append(exception)
             continue
         known = _lookup(item)
         expression = known[0] if known is not None else None

@@ -7,17 +7,25 @@ validators so nothing downstream has to remember them.
 
 from __future__ import annotations
 
+import re
+
 from modelbom.redact import redact
 
 SNIPPET_MAX = 200
 
+# Surrogates that do not stand for an undecodable byte (those are U+DC80..U+DCFF): lone
+# halves of a pair, as a JSON or YAML escape such as "\ud800" produces them.
+_LONE_SURROGATE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+
 
 def display_text(raw: str) -> str:
-    """Return *raw* as valid UTF-8 text: undecodable bytes become ``\\xNN`` escapes."""
+    """Return *raw* as valid UTF-8 text: undecodable bytes become ``\\xNN`` escapes and
+    lone surrogates ``\\uXXXX`` escapes."""
     try:
         raw.encode("utf-8")
     except UnicodeEncodeError:
-        return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", raw)
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return raw
 
 

@@ -41,17 +41,18 @@ def default_resolvers(options: ScanOptions | None = None) -> list[Resolver]:
     from modelbom.resolvers.providers import ProviderTermsResolver
 
     cache_dir = options.cache_dir if options and options.cache_dir else default_cache_path().parent
+    timeout = options.timeout if options is not None else 10.0
     try:
         resolvers: list[Resolver] = [
             RepositoryResolver(),
             HfCacheResolver(),
-            HubResolver(download_dir=cache_dir / "hub-downloads"),
-            CivitaiResolver(),
+            HubResolver(timeout=timeout, download_dir=cache_dir / "hub-downloads"),
+            CivitaiResolver(timeout=timeout),
             ProviderTermsResolver(),
         ]
         if options is not None and options.python_env is not None:
             resolvers.append(InstalledPackagesResolver(options.python_env))
-        resolvers += [PyPIResolver(), NpmResolver()]
+        resolvers += [PyPIResolver(timeout=timeout), NpmResolver(timeout=timeout)]
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return resolvers

@@ -6,7 +6,9 @@ therefore
 
 - looks for the block only at the start of the text (a UTF-8 byte order mark, leading
   blank lines and CRLF line ends are accepted) and only within the first *max_bytes*;
-- refuses a block larger than *max_bytes* before any YAML is parsed;
+- refuses a block larger than *max_bytes*, or nesting more than
+  :data:`MAX_FLOW_DEPTH` flow collections, before any YAML is parsed (PyYAML's scanner
+  slows down quadratically with that depth);
 - composes the block with PyYAML's ``SafeLoader`` and counts the nodes, following
   aliases, before constructing anything: an alias bomb or a self-referencing document
   fails after :data:`MAX_NODES` node visits instead of expanding;
@@ -36,13 +38,18 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from modelbom.crawlers.structured import flow_nesting_exceeds
 from modelbom.errors import ModelbomError
+from modelbom.model.text import display_text
 
 MAX_CARD_BYTES = 1024 * 1024
 """Default cap on the size of a front-matter block (1 MiB)."""
 
 MAX_NODES = 10_000
 """Cap on YAML node visits (aliases counted each time they are used)."""
+
+MAX_FLOW_DEPTH = 100
+"""Cap on nested flow collections (``[``/``{``), checked before the YAML scanner runs."""
 
 _PYTHON_TAG_PREFIX = "tag:yaml.org,2002:python/"
 _OPENING = re.compile(r"\A(?:[ \t]*(?:\r\n|\r|\n))*---[ \t]*(?:\r\n|\r|\n)")
@@ -143,7 +150,13 @@ def _front_matter_block(text: str, max_bytes: int) -> str | None:
 
 def _load_mapping(block: str) -> Mapping[Any, Any]:
     """Compose, check and construct the YAML block with the safe loader."""
-    loader = yaml.SafeLoader(block)
+    if flow_nesting_exceeds(block, MAX_FLOW_DEPTH):
+        raise CardError("card metadata nests too deeply")
+    try:
+        # The reader refuses control characters already here, in the constructor.
+        loader = yaml.SafeLoader(block)
+    except yaml.YAMLError as exc:
+        raise CardError(f"invalid YAML in card metadata: {_yaml_problem(exc)}") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -186,6 +199,8 @@ def _check_nodes(root: yaml.Node) -> None:
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
     """A short description of a YAML error: the problem and its line, no content."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        return f"unacceptable character #x{exc.character:04x} (position {exc.position})"
     problem = getattr(exc, "problem", None) or type(exc).__name__
     mark = getattr(exc, "problem_mark", None)
     line = getattr(mark, "line", None)
@@ -204,7 +219,7 @@ def _scalar(value: object) -> str | None:
         return None  # !!binary: never a license or an id
     else:
         text = str(value)
-    text = text.strip()[:_MAX_TEXT]
+    text = display_text(text.strip()[:_MAX_TEXT])  # "\ud800" escapes give lone surrogates
     return text or None
 
 

@@ -230,13 +230,15 @@ class CircuitBreaker:
                 # reason a component records does not depend on which thread asked first.
                 raise ResolverUnavailable(f"{label} unreachable: {self._reason}")
 
-    def failure(self, reason: str) -> None:
-        """Record one "could not reach the source" outcome."""
+    def failure(self, reason: str) -> bool:
+        """Record one "could not reach the source" outcome; True when it opens the breaker."""
         with self._lock:
             self._failures += 1
             self._reason = reason
+            opened = self._failures == self.threshold
             if self._failures >= self.threshold:
                 self._open_until = self._clock() + self.cooldown
+            return opened
 
     def success(self) -> None:
         """The source answered (whatever the status): close the breaker."""
@@ -297,7 +299,7 @@ class JsonClient:
         self._secure_target = parts.scheme.lower() == "https" or _is_loopback(parts.hostname)
         self.timeout = timeout
         self.read_timeout = timeout if read_timeout is None else read_timeout
-        self.total_timeout = total_timeout
+        self.total_timeout = max(total_timeout, self.timeout, self.read_timeout)
         self.max_bytes = max_bytes
         self.max_retries = max_retries
         self.max_wait = max_wait
@@ -404,12 +406,12 @@ class JsonClient:
             ) from None
         except urllib.error.URLError as exc:
             reason = _unreachable_reason(exc.reason)
-            self.breaker.failure(reason)
+            self._failed(reason)
             log.debug("%s unreachable: %s", self.label, reason)
             raise ResolverUnavailable(f"{self.label} unreachable: {reason}") from None
         except TimeoutError:
             # Connected, but no answer: a hanging source counts towards the breaker.
-            self.breaker.failure("no answer within the timeout")
+            self._failed("no answer within the timeout")
             raise ResolverError(f"{self.label}: timed out waiting for an answer") from None
         except (OSError, http.client.HTTPException) as exc:
             self.breaker.success()
@@ -423,7 +425,7 @@ class JsonClient:
                     f"{self.label}: answer larger than {self.max_bytes} bytes"
                 ) from None
             except TimeoutError:
-                self.breaker.failure("no answer within the timeout")
+                self._failed("no answer within the timeout")
                 raise ResolverError(f"{self.label}: timed out reading the answer") from None
             except (OSError, http.client.HTTPException, zlib.error) as exc:
                 raise ResolverError(
@@ -432,6 +434,18 @@ class JsonClient:
             if _origin(response.geturl()) != self._origin:  # defence in depth
                 raise ResolverError(f"{self.label}: answer came from another host")
             return _Reply(response.status, _header_map(response.headers), body)
+
+    def _failed(self, reason: str) -> None:
+        """Count a network failure; say so once when the source is given up on."""
+        if self.breaker.failure(reason):
+            log.warning(
+                "%s unreachable: %s; no further %s requests for %g s"
+                " (scan with --offline to use only local sources and the cache)",
+                self.label,
+                reason,
+                self.label,
+                self.breaker.cooldown,
+            )
 
     def _read_body(self, response: http.client.HTTPResponse, started: float) -> bytes:
         deadline = started + self.total_timeout

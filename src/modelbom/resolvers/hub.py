@@ -113,6 +113,7 @@ from modelbom.errors import UsageError
 from modelbom.licenses.normalize import normalize_license
 from modelbom.model import BaseModelRef, Component, LicenseClaim, Relation
 from modelbom.model.finding import Kind
+from modelbom.model.text import display_text
 from modelbom.redact import redact_url
 from modelbom.resolvers.base import (
     ResolveContext,
@@ -635,7 +636,11 @@ class HubResolver(Resolver):
         with self._lock:
             if self._broken is None:
                 self._broken = reason
-                log.warning("%s; no further Hub requests in this scan", reason)
+                log.warning(
+                    "%s; no further Hub requests in this scan"
+                    " (scan with --offline to use only local sources and the cache)",
+                    reason,
+                )
             return ResolverUnavailable(self._broken)
 
     # -- turning an answer into facts --------------------------------------------------
@@ -910,7 +915,7 @@ def _parse_time(value: str) -> datetime:
 def _text(value: object) -> str | None:
     if not isinstance(value, str):
         return None
-    return value.strip()[:_MAX_PROPERTY] or None
+    return display_text(value.strip()[:_MAX_PROPERTY]) or None
 
 
 def _card_of(info: Any) -> CardData:
