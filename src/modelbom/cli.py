@@ -23,7 +23,7 @@ from modelbom.emit.cyclonedx import SPEC_VERSIONS
 from modelbom.engine import scan
 from modelbom.errors import ModelbomError, OutputError, UsageError
 from modelbom.model import ScanResult
-from modelbom.model.text import display_text
+from modelbom.model.text import display_name, display_text
 from modelbom.options import ScanOptions
 from modelbom.policy.model import find_policy, load_policy
 from modelbom.progress import Progress, TerminalProgress
@@ -169,6 +169,17 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
     return parser
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Log lines whose message cannot forge another line or rewrite the terminal.
+
+    Messages may carry file names and text from the scanned repository.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = display_name(record.message)
+        return super().formatMessage(record)
+
+
 def _configure_logging(verbosity: int, quiet: bool) -> None:
     level = (
         logging.ERROR
@@ -176,7 +187,7 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
         else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter(f"{PROG}: %(levelname)s: %(message)s"))
     logger = logging.getLogger("modelbom")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
@@ -184,7 +195,7 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {display_name(message)}", file=sys.stderr)
 
 
 _STAGE_VERBS = {"walk": "list", "read": "read", "crawl": "parse", "resolve": "resolve"}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelbom.model.component import Component
 from modelbom.model.finding import Finding
+from modelbom.model.text import display_name
 from modelbom.model.unknown import Unknown
 from modelbom.model.verdict import ChainReport
+from modelbom.redact import redact
 
 
 class SourceInfo(BaseModel):
@@ -19,6 +21,12 @@ class SourceInfo(BaseModel):
     commit: str | None = None
     branch: str | None = None
     remote_url: str | None = Field(default=None, description="Credentials removed.")
+
+    @field_validator("name", "commit", "branch", "remote_url", mode="before")
+    @classmethod
+    def _clean(cls, value: str | None) -> str | None:
+        # The branch and remote come from the scanned repository's own .git files.
+        return None if value is None else redact(display_name(value))
 
 
 class ScanStats(BaseModel):
