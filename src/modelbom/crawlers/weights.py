@@ -8,12 +8,13 @@ loaded, imported or unpickled.
 
 The format is decided by magic bytes first and by the extension second, so a pickle
 named ``model.safetensors`` is reported as a pickle (with ``extension_mismatch``). Files
-without a weight-file extension are sniffed by their first 4 KiB (``wants_content``): a
+that no crawler wants by name are sniffed by their first 4 KiB (``wants_content``): a
 pickle (protocol 2-5 header and a plausible first opcode), a PyTorch zip (a ``data.pkl``
-member among the first local headers) or a 7z archive named ``notes.txt`` or
-``logo.png`` is taken too, and reported the same way with ``extension_mismatch``; a 7z
+member among the first local headers) or a 7z archive named ``logo.png`` or without an
+extension is taken too, and reported the same way with ``extension_mismatch``; a 7z
 archive, which modelbom cannot open, is an Unknown "unsupported archive: 7z, may hide a
-pickle" (the "nullifAI" models were 7z-packed pickles).
+pickle" (the "nullifAI" models were 7z-packed pickles). Text names (``notes.txt``) are
+read by the text crawlers and so are not sniffed.
 
 * ``safetensors`` (u64 header length + JSON): ``tensor_count``, ``parameter_count``,
   ``dtypes`` and the ``__metadata__`` keys of interest (``format`` is reported as
@@ -235,7 +236,7 @@ class WeightsCrawler(Crawler):
         return path.suffix.lower() in _EXTENSIONS
 
     def wants_content(self, path: PurePosixPath, size: int, head: bytes) -> bool:
-        """Pickles, PyTorch zips and 7z archives whatever their name (``notes.txt``)."""
+        """Pickles, PyTorch zips and 7z archives whatever their name (``logo.png``)."""
         return sniffed_format(head) is not None
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
