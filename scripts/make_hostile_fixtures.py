@@ -210,6 +210,11 @@ def torch_zip(
     )
 
 
+def local_records_only(archive: bytes) -> bytes:
+    """*archive* cut before its central directory, as a download cut short leaves it."""
+    return archive[: archive.index(b"PK\x01\x02")]
+
+
 def zip_bomb_torch() -> bytes:
     """data.pkl of 48 MiB (a REDUCE then zero padding) deflated to a few dozen KiB."""
     payload = system_reduce(PWN) + bytes(48 * 1024 * 1024)
@@ -382,7 +387,7 @@ def build() -> dict[str, bytes]:
         "item18-lenient-zip/name-mismatch.pt": torch_zip(
             system_reduce(PWN), local_names={"archive/data.pkl": "archive/notes.md"}
         ),
-        "item18-lenient-zip/no-directory.pt": torch_zip(system_reduce(PWN))[:-22],
+        "item18-lenient-zip/no-directory.pt": local_records_only(torch_zip(system_reduce(PWN))),
         # 19: Keras models that run code on load
         "item19-keras/lambda.keras": keras_archive(
             [
