@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelbom.config import ENV_KEYS
+from tests.audit import AuditLog, install
 
 _SECRET_VARS = (
     "HF_TOKEN",
@@ -52,3 +53,9 @@ def _isolated_environment(
     """A fresh cache and HF home for every test."""
     _isolate(tmp_path_factory.mktemp("env"), monkeypatch)
     yield
+
+
+@pytest.fixture(scope="session")
+def audit() -> AuditLog:
+    """The process's audit hook (PEP 578), added once: ``with audit.recording(): ...``."""
+    return install()

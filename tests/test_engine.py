@@ -306,3 +306,24 @@ def test_a_safetensors_header_longer_than_the_first_read_is_still_read(tmp_path:
     assert properties["framework"] == "pt"
     assert properties["tensor_count"] == "1"
     assert not result.unknowns
+
+
+def test_a_file_wanted_by_name_is_still_offered_by_its_bytes_to_the_others(
+    tmp_path: Path,
+) -> None:
+    class TextCrawler(Crawler):
+        name = "text"
+
+        def wants(self, path: PurePosixPath, size: int) -> bool:
+            return path.suffix == ".txt"
+
+        def crawl(self, file: FileInput) -> Iterable[Finding]:
+            return []
+
+    (tmp_path / "notes.txt").write_bytes(b"MAG!" + bytes(100))
+    (tmp_path / "plain.txt").write_bytes(b"hello, world")
+    result = scan(
+        ScanOptions(root=tmp_path), crawlers=[TextCrawler(), SniffingCrawler()], resolvers=[]
+    )
+    assert [c.id for c in result.components] == ["notes.txt"]
+    assert not result.unknowns

@@ -354,11 +354,38 @@ def test_symlink_cycle_between_directories(scan_root: Path) -> None:
     result = walk(scan_root)
     assert paths(result) == ["a/f.py", "b/g.py"]
     assert unknowns(result) == {
+        "a/to_b": "symlink cycle",
+        "b/to_a": "symlink cycle",
         "ping": "symlink cycle",
         "pong": "symlink cycle",
         "self": "symlink cycle",
     }
     assert_well_formed(result)
+
+
+def test_directory_links_off_a_cycle_are_not_unknowns(scan_root: Path) -> None:
+    write(scan_root / "loop" / "a" / "f.py")
+    (scan_root / "loop" / "b").mkdir()
+    (scan_root / "loop" / "a" / "to_b").symlink_to("../b", target_is_directory=True)
+    (scan_root / "loop" / "b" / "to_a").symlink_to("../a", target_is_directory=True)
+    (scan_root / "entry").symlink_to("loop/a", target_is_directory=True)
+    (scan_root / "models").symlink_to("loop", target_is_directory=True)
+    result = walk(scan_root)
+    assert paths(result) == ["loop/a/f.py"]
+    # "entry" and "models" lead into the loop but are not on it.
+    assert unknowns(result) == {"loop/a/to_b": "symlink cycle", "loop/b/to_a": "symlink cycle"}
+
+
+def test_symlink_chain_longer_than_the_system_follows(scan_root: Path) -> None:
+    write(scan_root / "real.py")
+    previous = "real.py"
+    for number in range(1, 46):
+        (scan_root / f"l{number}.py").symlink_to(previous)
+        previous = f"l{number}.py"
+    result = walk(scan_root)
+    # Linux follows 40 links; what it cannot open is not listed either.
+    assert paths(result) == sorted(["real.py", *(f"l{n}.py" for n in range(1, 41))])
+    assert unknowns(result) == {f"l{n}.py": "symlink chain too deep" for n in range(41, 46)}
 
 
 def test_dangling_symlink(scan_root: Path) -> None:

@@ -8,7 +8,17 @@ does before anything else) is instant and a Ctrl-C while the command starts is h
 like one at any other time.
 """
 
-from __future__ import annotations
+# No ``from __future__`` import here: it is a real import, and it would run first.
+import os as _os
+import sys as _sys
+
+# ``python -m modelbom`` puts the working directory first on sys.path. When that is the
+# repository being scanned, its ``yaml.py`` or ``git/`` would be imported in place of
+# modelbom's own dependencies and run. Drop it before anything else is imported (``os``
+# and ``sys`` are loaded by the interpreter at start-up; the ``modelbom`` command adds no
+# such entry, and neither does ``python -P``).
+if _sys.argv[:1] == ["-m"] and not _sys.flags.safe_path and _sys.path[:1] == [_os.getcwd()]:
+    del _sys.path[0]
 
 from typing import TYPE_CHECKING, Any
 

@@ -26,7 +26,7 @@ from modelbom.engine import scan
 from modelbom.errors import ModelbomError, OutputError, UsageError
 from modelbom.grouping import GroupBy, group_verdict
 from modelbom.model import ScanResult
-from modelbom.model.text import display_text
+from modelbom.model.text import display_name, display_text
 from modelbom.options import ScanOptions
 from modelbom.policy.model import Policy, find_policy, load_policy, revision_policy
 from modelbom.progress import Progress, TerminalProgress
@@ -224,6 +224,17 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
     return parser
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Log lines whose message cannot forge another line or rewrite the terminal.
+
+    Messages may carry file names and text from the scanned repository.
+    """
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = display_name(record.message)
+        return super().formatMessage(record)
+
+
 def _configure_logging(verbosity: int, quiet: bool) -> None:
     level = (
         logging.ERROR
@@ -231,7 +242,7 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
         else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbosity, 2)]
     )
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(message)s"))
+    handler.setFormatter(_OneLineFormatter(f"{PROG}: %(levelname)s: %(message)s"))
     logger = logging.getLogger("modelbom")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
@@ -239,7 +250,7 @@ def _configure_logging(verbosity: int, quiet: bool) -> None:
 
 
 def _say(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {display_name(message)}", file=sys.stderr)
 
 
 _STAGE_VERBS = {"walk": "list", "read": "read", "crawl": "parse", "resolve": "resolve"}

@@ -43,6 +43,9 @@ from modelbom.walk import Entry, ReadError, Source, WalkOptions, open_source
 
 log = logging.getLogger("modelbom.engine")
 
+# The most a crawler may sniff (Crawler.sniff_bytes) from bytes read for another one.
+_SNIFF_KEEP = 64 * 1024
+
 
 def scan(
     options: ScanOptions,
@@ -70,13 +73,22 @@ def scan(
             progress.files(done, total)
             pure = PurePosixPath(entry.path)
             wanting = [c for c in crawlers if c.wants(pure, entry.size)]
-            if not wanting and sniffers and entry.size > 0:
+            by_content = not wanting and bool(sniffers) and entry.size > 0
+            if by_content:
                 wanting = _sniff(sniffers, entry, source, pure, unknowns)
             if not wanting:
                 continue
             crawled += 1
+            heads: list[bytes] = []
             for crawler in wanting:
-                findings.extend(_crawl_one(crawler, entry, source, options, unknowns))
+                findings.extend(_crawl_one(crawler, entry, source, options, unknowns, heads))
+            others = [c for c in sniffers if c not in wanting]
+            if others and not by_content and entry.size > 0:
+                # A file some crawler wanted by name may still be something else by its
+                # bytes (a pickle named notes.txt): the first read tells, at no extra cost.
+                head = heads[0] if heads else None
+                for crawler in _sniff(others, entry, source, pure, unknowns, head=head):
+                    findings.extend(_crawl_one(crawler, entry, source, options, unknowns))
         paths = [entry.path for entry in source.entries]
         packages = (
             find_packages(source.entries, source) if options.group_by is GroupBy.PACKAGES else {}
@@ -132,13 +144,18 @@ def _sniff(
     source: Source,
     pure: PurePosixPath,
     unknowns: list[Unknown],
+    *,
+    head: bytes | None = None,
 ) -> list[Crawler]:
-    """The sniffing crawlers that want *entry* by its first bytes (read once for all)."""
-    try:
-        head = source.read(entry, max(c.sniff_bytes for c in sniffers), prefix=True)
-    except ReadError as exc:
-        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
-        return []
+    """The sniffing crawlers that want *entry* by its first bytes (read once for all,
+    unless *head*, bytes already read from its start, holds enough of them)."""
+    wanted = max(c.sniff_bytes for c in sniffers)
+    if head is None or len(head) < min(wanted, entry.size):
+        try:
+            head = source.read(entry, wanted, prefix=True)
+        except ReadError as exc:
+            unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
+            return []
     return [c for c in sniffers if c.wants_content(pure, entry.size, head[: c.sniff_bytes])]
 
 
@@ -165,8 +182,10 @@ def _crawl_one(
     source: Source,
     options: ScanOptions,
     unknowns: list[Unknown],
+    heads: list[bytes] | None = None,
 ) -> list[Finding]:
-    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown.
+    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown. The
+    bytes read are appended to *heads*, when given, for content sniffing.
 
     A prefix crawler first gets ``first_read`` bytes; when it raises :class:`NeedBytes`
     it is given the longer prefix it asked for (within its limit) and crawls once more.
@@ -177,6 +196,8 @@ def _crawl_one(
         first = min(crawler.first_read, limit)
     try:
         file = _read_for(crawler, entry, source, first, limit)
+        if heads is not None:
+            heads.append(file.data[:_SNIFF_KEEP])
         try:
             return list(crawler.crawl(file))
         except NeedBytes as need:

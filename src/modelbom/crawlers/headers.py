@@ -396,6 +396,13 @@ PICKLE_MAX_OPS = 1_000_000
 PICKLE_MAX_STREAMS = 8  # legacy torch.save files are several pickles in a row
 _PICKLE_MAX_MEMO = 100_000
 PICKLE_MAGICS = frozenset({b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05"})
+# What can follow PROTO at the start of a pickle: an opcode that needs nothing on the
+# stack (a frame, a mark, a global, a constant, an empty container), not a memo PUT.
+_PICKLE_LEADING_OPCODES = frozenset(
+    op.code.encode("latin-1")[0]
+    for op in pickletools.opcodes
+    if not op.stack_before and op.name not in ("PROTO", "PUT", "BINPUT", "LONG_BINPUT")
+)
 
 _STRING_OPS = frozenset(
     {
@@ -453,6 +460,15 @@ class PickleScan:
     def risky_globals(self) -> list[str]:
         """The globals that can run commands, open files or import code."""
         return sorted(g for g in self.globals if is_dangerous_global(g))
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """Cheap sniff: a protocol 2-5 header followed by an opcode a pickle can start with.
+
+    Text never starts with byte 0x80 and common binary formats have other magic bytes,
+    so this takes pickles whatever their name and leaves ordinary files alone.
+    """
+    return head[:2] in PICKLE_MAGICS and len(head) > 2 and head[2] in _PICKLE_LEADING_OPCODES
 
 
 def is_dangerous_global(name: str) -> bool:

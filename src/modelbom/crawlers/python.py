@@ -15,7 +15,9 @@ Lineage seen in code is recorded: an adapter loaded onto a base loaded earlier i
 same function gets ``properties["base_model"]``; a base loaded from
 ``PeftConfig.from_pretrained(x).base_model_name_or_path`` marks the adapter's
 ``base_from`` as its adapter config. Commented-out code is reported with scope
-``comment`` and doctest examples in docstrings with scope ``docs``.
+``comment`` and doctest examples in docstrings with scope ``docs``. A model loaded with
+``trust_remote_code=True`` gets ``properties["risk"]``: loading it runs code from the
+model's repository.
 
 Output targets (``save_pretrained``, ``push_to_hub``, ``output_dir``) are never
 references: only load positions are read.
@@ -156,6 +158,19 @@ def _arg(call: ast.Call, index: int | None, names: Sequence[str]) -> ast.expr | 
 
 def _id_arg(call: ast.Call, spec: calls.IdArg) -> ast.expr | None:
     return _arg(call, spec.index, spec.keywords)
+
+
+REMOTE_CODE_RISK = (
+    "requires remote code (trust_remote_code=True): loading runs code from the model repository"
+)
+
+
+def _remote_code(call: ast.Call) -> tuple[tuple[str, str], ...]:
+    """The ``risk`` property of a load with ``trust_remote_code=True``, else nothing."""
+    node = _arg(call, None, ("trust_remote_code",))
+    if isinstance(node, ast.Constant) and node.value is True:
+        return (("risk", REMOTE_CODE_RISK),)
+    return ()
 
 
 def _char_column(line: str, byte_offset: int) -> int:
@@ -618,8 +633,9 @@ class _Analyzer:
         elif name == "from_single_file":
             self._from_single_file(call, env)
         elif name == "pipeline" and (receiver is None or receiver == "transformers"):
+            target = _Target(Kind.MODEL, revision, properties=_remote_code(call))
             for node in (_arg(call, 1, ("model",)), _arg(call, None, ("tokenizer",))):
-                self._report(node, _Target(Kind.MODEL, revision), env, call)
+                self._report(node, target, env, call)
         elif name in calls.ADAPTER_METHODS or (name == "load_adapter" and receiver is not None):
             spec = calls.ADAPTER_METHODS.get(name, calls.IdArg(0, ("peft_model_id", "model_id")))
             props = self._base_of(receiver_node, env)
@@ -693,7 +709,8 @@ class _Analyzer:
                 owner = node.value
                 if isinstance(owner, ast.Name):
                     self.adapter_cfg_bases.update(v for v, _ in env.lookup(_PEFT_CFG + owner.id))
-            self._report(node, _Target(Kind.MODEL, revision), env, call)
+            target = _Target(Kind.MODEL, revision, properties=_remote_code(call))
+            self._report(node, target, env, call)
 
     def _base_of(self, node: ast.expr | None, env: _Env) -> tuple[tuple[str, str], ...]:
         """``base_model`` property for an adapter loaded onto an object bound earlier."""

@@ -7,7 +7,14 @@ are parsed by the bounded readers of :mod:`modelbom.crawlers.headers`; nothing i
 loaded, imported or unpickled.
 
 The format is decided by magic bytes first and by the extension second, so a pickle
-named ``model.safetensors`` is reported as a pickle (with ``extension_mismatch``):
+named ``model.safetensors`` is reported as a pickle (with ``extension_mismatch``). Files
+that no crawler wants by name are sniffed by their first 4 KiB (``wants_content``): a
+pickle (protocol 2-5 header and a plausible first opcode), a PyTorch zip (a ``data.pkl``
+member among the first local headers) or a 7z archive named ``logo.png`` or without an
+extension is taken too, and reported the same way with ``extension_mismatch``; a 7z
+archive, which modelbom cannot open, is an Unknown "unsupported archive: 7z, may hide a
+pickle" (the "nullifAI" models were 7z-packed pickles). Text names (``notes.txt``) are
+read by the text crawlers and so are not sniffed.
 
 * ``safetensors`` (u64 header length + JSON): ``tensor_count``, ``parameter_count``,
   ``dtypes`` and the ``__metadata__`` keys of interest (``format`` is reported as
@@ -65,6 +72,7 @@ from modelbom.crawlers.headers import (
     ZipMember,
     clip,
     keras_risky_layers,
+    looks_like_pickle,
     looks_like_safetensors,
     member_bytes,
     read_gguf,
@@ -79,6 +87,7 @@ from modelbom.model import Evidence, Finding, Kind
 
 PICKLE_RISK = "pickle: loading this file can execute arbitrary code"
 KERAS_RISK = "keras: loading may execute custom/Lambda layers"
+SEVEN_ZIP_REASON = "unsupported archive: 7z, may hide a pickle"
 
 _EXTENSIONS = frozenset(
     {
@@ -107,6 +116,10 @@ _SAFE_FORMAT_EXTENSIONS = frozenset(
 _PICKLE_EXTENSIONS = frozenset({".pkl", ".pickle", ".joblib"})
 _TORCH_EXTENSIONS = frozenset({".pt", ".pth", ".ckpt", ".bin"})
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_SEVEN_ZIP_MAGIC = b"7z\xbc\xaf\x27\x1c"
+# Formats whose loading runs a pickle: reported with extension_mismatch when the name
+# says otherwise.
+_PICKLE_FORMATS = frozenset({"pickle", "pytorch-zip", "joblib-compressed"})
 _KERAS_H5_MARKERS = (b"keras_version", b"model_config", b"layer_names")
 _GGML_MAGICS = {b"lmgg": "ggml", b"fmgg": "ggmf", b"tjgg": "ggjt"}
 _COMPRESSED_MAGICS = (
@@ -124,6 +137,7 @@ _LFS_POINTER = b"version https://git-lfs.github.com/spec/"
 _LFS_OID = re.compile(rb"^oid (sha256:[0-9a-f]{64})$", re.MULTILINE)
 _LFS_SIZE = re.compile(rb"^size ([0-9]{1,20})$", re.MULTILINE)
 _MAX_GLOBALS = 64
+_ZIP_SNIFFED = 256  # archive members whose first bytes are checked for a pickle
 _PICKLE_VALID_OPS = 32  # a pickle header followed by this many valid opcodes is a pickle
 
 _SAFETENSORS_KEYS = (
@@ -214,13 +228,21 @@ class WeightsCrawler(Crawler):
     # Most headers fit in the first 64 KiB; a larger safetensors or GGUF header asks for
     # exactly what it declares (NeedBytes), and every other format for the full prefix.
     first_read = 64 * 1024
+    # Files no crawler wants by name are sniffed by one page: the same read as less.
+    sniff_bytes = 4096
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Files with a weight-file extension (the content decides the format)."""
         return path.suffix.lower() in _EXTENSIONS
 
+    def wants_content(self, path: PurePosixPath, size: int, head: bytes) -> bool:
+        """Pickles, PyTorch zips and 7z archives whatever their name (``logo.png``)."""
+        return sniffed_format(head) is not None
+
     def crawl(self, file: FileInput) -> Iterable[Finding]:
         """Read the header in the prefix and report the file and what it names."""
+        if file.data.startswith(_SEVEN_ZIP_MAGIC):
+            raise CrawlError(SEVEN_ZIP_REASON)  # before asking for a longer prefix
         if (
             file.extendable
             and file.pure_path.suffix.lower() not in (".safetensors", ".gguf")
@@ -260,6 +282,25 @@ class WeightsCrawler(Crawler):
         return sorted(findings, key=Finding.sort_key)
 
 
+def sniffed_format(head: bytes) -> str | None:
+    """The format the first bytes of a file show, for files not named as model files.
+
+    ``pickle``, ``pytorch-zip`` (a ``data.pkl`` member among the local headers in
+    *head*) or ``7z``; ``None`` for everything else (text, images, other archives).
+    """
+    if looks_like_pickle(head):
+        return "pickle"
+    if head[:4] == ZIP_MAGIC and any(_is_torch_pickle(m.name) for m in zip_members(head)):
+        return "pytorch-zip"
+    if head.startswith(_SEVEN_ZIP_MAGIC):
+        return "7z"
+    return None
+
+
+def _is_torch_pickle(name: str) -> bool:
+    return name == "data.pkl" or name.endswith("/data.pkl")
+
+
 def analyse(file: FileInput) -> _Result | None:
     """What the file is, from its first bytes; ``None`` when it is not a model file."""
     ext = file.pure_path.suffix.lower()
@@ -271,10 +312,11 @@ def analyse(file: FileInput) -> _Result | None:
         return _guessed(file, ext, {"header": "truncated"})
     if (
         result is not None
-        and result.format in ("pickle", "pytorch-zip", "joblib-compressed")
-        and ext in _SAFE_FORMAT_EXTENSIONS
+        and result.format in _PICKLE_FORMATS
+        and (ext in _SAFE_FORMAT_EXTENSIONS or ext not in _EXTENSIONS)
     ):
-        result.properties["extension_mismatch"] = f"named {ext} but holds {result.format}"
+        named = f"named {ext}" if ext else "named without an extension"
+        result.properties["extension_mismatch"] = f"{named} but holds {result.format}"
     return result
 
 
@@ -309,7 +351,9 @@ def _detect(file: FileInput, ext: str) -> _Result | None:
         if result is not None:
             return result
     if data[:4] == ZIP_MAGIC:
-        return _zip(data, ext)
+        return _zip(data, ext, torch_named=_torch_named(file.pure_path))
+    if data.startswith(_SEVEN_ZIP_MAGIC):
+        raise CrawlError(SEVEN_ZIP_REASON)
     if data[:6] == NPY_MAGIC:
         return _npy(data, size)
     if data[:8] == _HDF5_MAGIC:
@@ -415,7 +459,13 @@ def _pickle(data: bytes, *, force: bool) -> _Result | None:
     return _Result("pickle", _pickle_properties(scan))
 
 
-def _zip(data: bytes, ext: str) -> _Result | None:
+def _torch_named(path: PurePosixPath) -> bool:
+    """Whether the name says ``torch.load`` (``.pt``, or a ``.bin`` named like a model)."""
+    ext = path.suffix.lower()
+    return ext in _TORCH_EXTENSIONS and (ext != ".bin" or _MODEL_NAME.search(path.stem) is not None)
+
+
+def _zip(data: bytes, ext: str, *, torch_named: bool) -> _Result | None:
     members = list(zip_members(data))
     names = [m.name for m in members]
     if not members:
@@ -423,14 +473,22 @@ def _zip(data: bytes, ext: str) -> _Result | None:
         if ext in _TORCH_EXTENSIONS:
             props["risk"] = PICKLE_RISK
         return _Result("zip", props)
-    pickled = _first(members, lambda n: n == "data.pkl" or n.endswith("/data.pkl"))
+    pickled = _first(members, _is_torch_pickle)
     if pickled is None:
         pickled = _first(members, lambda n: n.lower().endswith((".pkl", ".pickle")))
+    torch = pickled is not None and _is_torch_pickle(pickled.name)
+    if pickled is None:
+        # Names can lie: PyTorch finds data.pkl through the central directory, whose
+        # names need not match the local headers read here. Look at the contents.
+        pickled = next(
+            (m for m in members[:_ZIP_SNIFFED] if looks_like_pickle(member_bytes(data, m, 3))),
+            None,
+        )
+        torch = pickled is not None and torch_named
     if pickled is not None:
         scan = scan_pickle(member_bytes(data, pickled, len(data)))
         props = _pickle_properties(scan)
         props["pickle_member"] = clip(pickled.name)
-        torch = pickled.name.endswith("data.pkl")
         return _Result("pytorch-zip" if torch else "zip", props)
     if ext == ".keras" or ("config.json" in names and "metadata.json" in names):
         props = {"risk": KERAS_RISK}
@@ -442,7 +500,17 @@ def _zip(data: bytes, ext: str) -> _Result | None:
         return _Result("keras", props)
     if ext == ".npz" or all(n.endswith(".npy") for n in names):
         return _npz(data, members)
-    if ext in (".pt", ".pth", ".ckpt", ".keras", ".npz"):
+    if torch_named:
+        # torch.load unpickles whatever the archive's directory calls data.pkl.
+        return _Result(
+            "zip",
+            {
+                "zip_members": str(len(members)),
+                "header": "no pickle found in the archive (may still be loadable)",
+                "risk": PICKLE_RISK,
+            },
+        )
+    if ext in (".keras", ".npz"):
         return _Result("zip", {"zip_members": str(len(members))})
     return None
 

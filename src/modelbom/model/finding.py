@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from modelbom.model.text import clip_snippet, display_text
+from modelbom.model.text import clip_snippet, display_name, display_text
 from modelbom.redact import redact
 
 
@@ -54,7 +54,7 @@ class Evidence(BaseModel):
     @field_validator("file", mode="before")
     @classmethod
     def _clean_file(cls, value: str) -> str:
-        return display_text(value)
+        return display_name(value)
 
     @field_validator("snippet", mode="before")
     @classmethod
@@ -84,7 +84,7 @@ class Finding(BaseModel):
     @field_validator("id", "revision", "version", "ecosystem", mode="before")
     @classmethod
     def _clean_text(cls, value: str | None) -> str | None:
-        return None if value is None else redact(display_text(value))
+        return None if value is None else redact(display_name(value))
 
     @field_validator("properties", mode="before")
     @classmethod

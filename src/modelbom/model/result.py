@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from modelbom.model.component import Component
 from modelbom.model.finding import Finding
-from modelbom.model.text import display_text
+from modelbom.model.text import display_name
 from modelbom.model.unknown import Unknown
 from modelbom.model.verdict import ChainReport
 from modelbom.redact import redact
@@ -27,10 +27,11 @@ class SourceInfo(BaseModel):
         "``commit`` is what it resolved to); None when the files on disk were scanned.",
     )
 
-    @field_validator("revision", mode="before")
+    @field_validator("name", "commit", "branch", "remote_url", "revision", mode="before")
     @classmethod
     def _clean(cls, value: str | None) -> str | None:
-        return None if value is None else redact(display_text(value))
+        # The branch and remote come from the scanned repository's own .git files.
+        return None if value is None else redact(display_name(value))
 
 
 class ScanStats(BaseModel):
@@ -63,12 +64,12 @@ class Group(BaseModel):
     @field_validator("name", mode="before")
     @classmethod
     def _clean_name(cls, value: str) -> str:
-        return redact(display_text(value))
+        return redact(display_name(value))
 
     @field_validator("path", mode="before")
     @classmethod
     def _clean_path(cls, value: str) -> str:
-        return display_text(value)
+        return display_name(value)
 
 
 class ScanResult(BaseModel):

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from modelbom.model.text import display_text
+from modelbom.model.text import display_name, display_text
 from modelbom.redact import redact
 
 
@@ -28,9 +28,14 @@ class Unknown(BaseModel):
     stage: Stage
     reason: str
 
-    @field_validator("file", "reason", mode="before")
+    @field_validator("file", mode="before")
     @classmethod
-    def _clean(cls, value: str) -> str:
+    def _clean_file(cls, value: str) -> str:
+        return redact(display_name(value))
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _clean_reason(cls, value: str) -> str:
         return redact(display_text(value))
 
     def sort_key(self) -> tuple[str, str, str]:

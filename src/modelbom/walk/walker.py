@@ -51,6 +51,7 @@ _GITIGNORE_LIMIT = 4 * 1024 * 1024
 REASON_OUTSIDE_ROOT = "symlink target outside scan root"
 REASON_CYCLE = "symlink cycle"
 REASON_DANGLING = "dangling symlink"
+REASON_TOO_DEEP = "symlink chain too deep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,10 +144,14 @@ class _Collector:
     entries: dict[str, FileEntry] = field(default_factory=dict)
     unknowns: set[tuple[str, Stage, str]] = field(default_factory=set)
     _parents: dict[str, bool] = field(default_factory=dict)
+    # Symlinks to directories inside the root (never followed): link -> target, relative.
+    _dir_links: dict[str, str] = field(default_factory=dict)
 
     # -- results ---------------------------------------------------------------------
 
     def result(self, info: GitInfo | None, mode: Literal["git", "filesystem"]) -> WalkResult:
+        for rel in _links_on_cycles(self._dir_links):
+            self.unknown(rel, REASON_CYCLE)
         unknowns = sorted(
             (Unknown(file=f, stage=s, reason=r) for f, s, r in self.unknowns),
             key=Unknown.sort_key,
@@ -284,6 +289,12 @@ class _Collector:
         if not self._inside(target):
             self.unknown(rel, REASON_OUTSIDE_ROOT)
             return
+        try:
+            os.stat(self.abs(rel))  # what a program opening the link gets from the kernel
+        except OSError as exc:
+            # Python resolved a chain longer than the system follows (40 links on Linux).
+            self.unknown(rel, REASON_TOO_DEEP if exc.errno == errno.ELOOP else os_error_reason(exc))
+            return
         if self.skipped(Path(target).relative_to(self.root).parts):
             return  # pointing into .git, node_modules...: not part of the scan
         try:
@@ -294,9 +305,70 @@ class _Collector:
         mode = info.st_mode
         if stat.S_ISREG(mode):
             self.entries[rel] = FileEntry(path=rel, fs_path=Path(target), size=info.st_size)
-        elif not stat.S_ISDIR(mode):
+        elif stat.S_ISDIR(mode):
             # A directory target is not followed: its files are reached by their real path.
+            self._dir_links[rel] = Path(target).relative_to(self.root).as_posix().strip(".")
+        else:
             self.unknown(rel, f"not a regular file ({_special_kind(mode)})")
+
+
+def _links_on_cycles(links: dict[str, str]) -> list[str]:
+    """The directory symlinks that, followed, would lead back to themselves (``a/x -> ../b``
+    with ``b/y -> ../a``, or a link to its own parent): a walker following links would
+    never stop there. *links* maps each link to its target, both relative to the root.
+
+    The graph has a node per link and per directory on the way to a link; a directory
+    points at what it holds, a link at its target. Links in a strongly connected
+    component (Tarjan's algorithm, iterative) are on a cycle.
+    """
+    edges: dict[str, list[str]] = {}
+    for rel, target in sorted(links.items()):
+        node = "L" + rel
+        edges.setdefault(node, []).append("D" + target)
+        parent = rel.rpartition("/")[0]
+        while True:
+            edges.setdefault("D" + parent, []).append(node)
+            if not parent or len(edges["D" + parent]) > 1:
+                break  # the rest of the way up is already in the graph
+            node, parent = "D" + parent, parent.rpartition("/")[0]
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cyclic: list[str] = []
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, child = work.pop()
+            if child == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            successors = edges.get(node, [])
+            if child < len(successors):
+                work.append((node, child + 1))
+                nxt = successors[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if work:
+                parent_node = work[-1][0]
+                low[parent_node] = min(low[parent_node], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cyclic.extend(m[1:] for m in component if m.startswith("L"))
+    return sorted(cyclic)
 
 
 def _dirent_is_dir(entry: os.DirEntry[str]) -> bool:
