@@ -80,7 +80,10 @@ def shuffled_walk(root, options=walker.WalkOptions()):
 
 
 walker.walk = shuffled_walk
-modelbom.walk.walk = shuffled_walk  # the engine imports it from here
+modelbom.walk.walk = shuffled_walk
+import modelbom.walk.source
+
+modelbom.walk.source.walk = shuffled_walk  # the engine lists files through a Source
 
 from modelbom.__main__ import run
 

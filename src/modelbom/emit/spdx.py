@@ -146,7 +146,8 @@ def created_time(options: EmitOptions) -> datetime:
 def is_license_expression(expression: str) -> bool:
     """True when *expression* is an SPDX license expression of listed ids and
     ``LicenseRef-`` ids (license-expression's parser alone accepts any word)."""
-    known = load_tables().spdx
+    tables = load_tables()
+    known, exceptions = tables.spdx, tables.exceptions
     tokens = _TOKEN.findall(expression)
     if not tokens or parse_expression(expression) is None:
         return False
@@ -159,7 +160,7 @@ def is_license_expression(expression: str) -> bool:
             after_with = True
             continue
         if after_with:
-            ok = bool(_ADDITION_REF.match(token)) or token.lower() in known
+            ok = bool(_ADDITION_REF.match(token)) or token.lower() in exceptions
         else:
             ok = bool(_LICENSE_REF.match(token)) or (
                 bool(_SPDX_ID.match(token)) and token.rstrip("+").lower() in known
