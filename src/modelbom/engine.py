@@ -8,12 +8,16 @@ unresolved reason, and the scan goes on.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path
 
 from modelbom import __version__
-from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, default_crawlers
+from modelbom.crawl import FileCache, WorkTreeReader, crawl_files
+from modelbom.crawl.cache import FILE_NAME
+from modelbom.crawlers import Crawler, default_crawlers
 from modelbom.errors import UsageError
 from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
@@ -24,7 +28,6 @@ from modelbom.model import (
     ScanResult,
     ScanStats,
     SourceInfo,
-    Stage,
     Unknown,
     merge_findings,
 )
@@ -38,7 +41,7 @@ from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
 from modelbom.resolvers.cache import ResolverCache, default_cache_path
-from modelbom.walk import FileEntry, ReadError, WalkOptions, read_bytes, walk
+from modelbom.walk import WalkOptions, walk
 
 log = logging.getLogger("modelbom.engine")
 
@@ -57,26 +60,25 @@ def scan(
     crawlers = default_crawlers() if crawlers is None else list(crawlers)
     resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
+    started = time.time_ns()
     walked = walk(root, WalkOptions(use_git=options.use_git))
     progress = progress or NoProgress()
-    unknowns: list[Unknown] = list(walked.unknowns)
-    findings: list[Finding] = []
-    crawled = 0
-    total = len(walked.entries)
-    sniffers = [c for c in crawlers if c.sniff_bytes > 0]
-    for done, entry in enumerate(walked.entries, start=1):
-        progress.files(done, total)
-        pure = PurePosixPath(entry.path)
-        wanting = [c for c in crawlers if c.wants(pure, entry.size)]
-        if not wanting and sniffers and entry.size > 0:
-            wanting = _sniff(sniffers, entry, pure, unknowns)
-        if not wanting:
-            continue
-        crawled += 1
-        for crawler in wanting:
-            findings.extend(_crawl_one(crawler, entry, options, unknowns))
-    for crawler in crawlers:
-        findings.extend(_finish_one(crawler, unknowns))
+    cache = FileCache(_cache_dir(options) / FILE_NAME)
+    try:
+        crawl = crawl_files(
+            walked.entries,
+            crawlers,
+            reader=WorkTreeReader(started_ns=started),
+            max_file_bytes=options.max_file_bytes,
+            cache=cache,
+            refresh=options.refresh,
+            workers=options.crawl_workers or _cpus(),
+            progress=progress,
+        )
+    finally:
+        cache.close()
+    unknowns: list[Unknown] = [*walked.unknowns, *crawl.unknowns]
+    findings: list[Finding] = crawl.findings
 
     components = merge_findings(findings, include_docs=options.include_docs)
     components = _resolve(components, resolvers, findings, options, progress)
@@ -94,7 +96,11 @@ def scan(
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         components=tuple(sorted(components, key=lambda c: c.key)),
         unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
-        stats=ScanStats(files_listed=len(walked.entries), files_crawled=crawled),
+        stats=ScanStats(
+            files_listed=len(walked.entries),
+            files_crawled=crawl.crawled,
+            files_cached=crawl.cached,
+        ),
         offline=options.offline,
         policy_in_effect=options.policy is not None,
     )
@@ -116,77 +122,17 @@ def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
     )
 
 
-def _sniff(
-    sniffers: Sequence[Crawler], entry: FileEntry, pure: PurePosixPath, unknowns: list[Unknown]
-) -> list[Crawler]:
-    """The sniffing crawlers that want *entry* by its first bytes (read once for all)."""
+def _cache_dir(options: ScanOptions) -> Path:
+    """The folder of the resolver cache and the per-file result cache."""
+    return options.cache_dir or default_cache_path().parent
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
     try:
-        head = read_bytes(entry, max(c.sniff_bytes for c in sniffers), prefix=True)
-    except ReadError as exc:
-        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
-        return []
-    return [c for c in sniffers if c.wants_content(pure, entry.size, head[: c.sniff_bytes])]
-
-
-def _read_for(crawler: Crawler, entry: FileEntry, limit: int, cap: int) -> FileInput:
-    """The crawler's view of *entry*: the whole file, or a prefix of at most *limit* bytes.
-
-    *cap* is the longest prefix the crawler may ever get; a shorter first read is
-    ``extendable``.
-    """
-    data = read_bytes(entry, limit, prefix=crawler.prefix_only)
-    truncated = crawler.prefix_only and len(data) < entry.size
-    return FileInput(
-        path=entry.path,
-        data=data,
-        size=entry.size,
-        truncated=truncated,
-        extendable=truncated and len(data) < cap,
-    )
-
-
-def _crawl_one(
-    crawler: Crawler, entry: FileEntry, options: ScanOptions, unknowns: list[Unknown]
-) -> list[Finding]:
-    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown.
-
-    A prefix crawler first gets ``first_read`` bytes; when it raises :class:`NeedBytes`
-    it is given the longer prefix it asked for (within its limit) and crawls once more.
-    """
-    limit = min(crawler.max_bytes, options.max_file_bytes)
-    first = limit
-    if crawler.prefix_only and crawler.first_read is not None:
-        first = min(crawler.first_read, limit)
-    try:
-        file = _read_for(crawler, entry, first, limit)
-        try:
-            return list(crawler.crawl(file))
-        except NeedBytes as need:
-            if not file.extendable or need.wanted <= len(file.data):
-                raise
-            file = _read_for(crawler, entry, min(need.wanted, limit), limit)
-            return list(crawler.crawl(file))
-    except ReadError as exc:
-        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
-        return []
-    except CrawlError as exc:
-        reason = f"{crawler.name}: {exc}"
-    except Exception as exc:  # the guard: a crawler bug must not end the scan
-        log.debug("crawler %s failed on %s", crawler.name, entry.path, exc_info=True)
-        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
-    unknowns.append(Unknown(file=entry.path, stage=Stage.CRAWL, reason=reason))
-    return []
-
-
-def _finish_one(crawler: Crawler, unknowns: list[Unknown]) -> list[Finding]:
-    """The crawler's cross-file findings; a failure becomes an Unknown for the root."""
-    try:
-        return list(crawler.finish())
-    except Exception as exc:  # the guard
-        log.debug("crawler %s failed to finish", crawler.name, exc_info=True)
-        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
-        unknowns.append(Unknown(file=".", stage=Stage.CRAWL, reason=reason))
-        return []
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _resolve(
@@ -208,8 +154,7 @@ def _resolve(
             )
             for c in components
         ]
-    path = options.cache_dir / "cache.sqlite3" if options.cache_dir else default_cache_path()
-    cache = ResolverCache(path)
+    cache = ResolverCache(_cache_dir(options) / default_cache_path().name)
     try:
         context = ResolveContext(
             findings=findings, offline=options.offline, refresh=options.refresh, cache=cache

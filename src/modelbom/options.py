@@ -27,15 +27,23 @@ class ScanOptions(BaseModel):
     max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, gt=0)
     use_git: bool = Field(default=True, description="List files through git in a work tree.")
     refresh: bool = Field(
-        default=False, description="Fetch remote facts again, ignoring the cache."
+        default=False,
+        description="Fetch remote facts and crawl every file again, ignoring the caches.",
     )
     cache_dir: Path | None = Field(
-        default=None, description="Resolver cache folder; default: the user cache directory."
+        default=None,
+        description="Folder of the resolver and file caches; default: the user cache directory.",
     )
     python_env: Path | None = Field(
         default=None, description="A Python environment whose installed packages give licenses."
     )
     workers: int = Field(default=8, ge=1, le=64, description="Resolver threads.")
+    crawl_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Crawl worker processes; 0: one per CPU; 1: crawl in the main process.",
+    )
     lineage_depth: int = Field(default=5, ge=0, le=20, description="How far to follow base models.")
     policy: Policy | None = Field(
         default=None, description="The declared use and policy; None: the default use profile."

@@ -225,9 +225,9 @@ class LicenseFilesCrawler(Crawler):
     max_bytes = MIB
 
     def __init__(self) -> None:
+        # What paths alone tell, remembered by wants() (which runs in the main process).
         self._weights: dict[str, list[str]] = {}  # folder -> weight files (paths)
         self._metadata: dict[str, set[str]] = {}  # folder -> metadata file names
-        self._files: list[_LicenseFile] = []
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """License files up to 1 MiB; model configs to check. Artifacts are only noted."""
@@ -243,41 +243,54 @@ class LicenseFilesCrawler(Crawler):
         return license_file_rank(path.name) is not None and size <= self.max_bytes
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
-        """Identify a license file (kept for :meth:`finish`); note model configs."""
+        """Identify a license file (noted for :meth:`finish`); note model configs."""
         path = file.pure_path
-        folder = path.parent.as_posix()
         if path.name == "config.json":
             if any(marker in file.data for marker in _MODEL_CONFIG_MARKERS):
-                self._metadata.setdefault(folder, set()).add(path.name)
+                self.note(file.path, {"model_config": True})
             return []
         rank = license_file_rank(path.name)
-        if rank is None or len(self._files) >= _MAX_RECORDS:
+        if rank is None:
             return []
         first = file.data.split(b"\n", 1)[0][:400].decode("utf-8", errors="replace")
         scope = scope_of_path(path)
-        self._files.append(
-            _LicenseFile(
-                path=file.path,
-                folder=folder,
-                license=identify_license(file.data),
-                rank=rank,
-                first_line=first.rstrip("\r"),
-                scope=Scope.CONFIG if scope is Scope.CODE else scope,
-            )
+        scope = Scope.CONFIG if scope is Scope.CODE else scope
+        self.note(
+            file.path,
+            {
+                "license": identify_license(file.data),
+                "rank": rank,
+                "first_line": first.rstrip("\r"),
+                "scope": scope.value,
+            },
         )
         return []
 
     def finish(self) -> Iterable[Finding]:
         """One finding per distinct license of each folder that also holds model artifacts."""
         by_folder: dict[str, list[_LicenseFile]] = {}
-        for record in self._files:
-            by_folder.setdefault(record.folder, []).append(record)
+        records = 0
+        for path, note in self.notes():
+            folder = PurePosixPath(path).parent.as_posix()
+            if note.get("model_config"):
+                self._metadata.setdefault(folder, set()).add("config.json")
+            elif "rank" in note and records < _MAX_RECORDS:
+                records += 1
+                record = _LicenseFile(
+                    path=path,
+                    folder=folder,
+                    license=note["license"],
+                    rank=note["rank"],
+                    first_line=note["first_line"],
+                    scope=Scope(note["scope"]),
+                )
+                by_folder.setdefault(folder, []).append(record)
         findings: list[Finding] = []
-        for folder, records in by_folder.items():
+        for folder, records_of in by_folder.items():
             ident = self._component_id(folder)
             if ident is None:
                 continue
-            findings.extend(self._finding(ident, record) for record in _chosen(records))
+            findings.extend(self._finding(ident, record) for record in _chosen(records_of))
         return sorted(findings, key=Finding.sort_key)
 
     def _component_id(self, folder: str) -> str | None:

@@ -1,0 +1,279 @@
+"""The crawl stage: every listed file to the crawlers that want it, then ``finish()``.
+
+1. **Plan** (main process): each crawler's ``wants()`` for every file, in walk order; a
+   file no crawler wants by path is offered to the sniffing crawlers by its first bytes.
+2. **Cache**: the result of a file whose content key (:mod:`modelbom.crawl.reader`) is
+   in the per-file result cache under the same recipe is taken from there.
+3. **Crawl** the rest: in the main process for a small scan (worker start-up costs more
+   than it saves), or in worker processes fed batches of files; every result is stored
+   in the cache as it arrives.
+4. **Notes**: in walk order, each file's findings and Unknowns are collected and the
+   notes its crawlers took are handed to the main-process crawler instances.
+5. **Revisits**: files a crawler names in ``revisit()`` are crawled once more (cache,
+   then the same machinery), until no crawler names a new file.
+6. **Finish**: each crawler's ``finish()``, guarded.
+
+Results are gathered by file, not by arrival, so a serial, a parallel and a cached scan
+give the same findings, Unknowns and notes, and the same output bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from modelbom import __version__
+from modelbom.crawl.cache import FileCache, cache_key
+from modelbom.crawl.files import FileJob, FileResult, result_of, run_job
+from modelbom.crawl.reader import EntryReader
+from modelbom.crawl.workers import Batch, WorkerPool
+from modelbom.crawlers import Crawler
+from modelbom.model import Finding, Stage, Unknown
+from modelbom.progress import NoProgress, Progress
+from modelbom.walk import FileEntry
+
+log = logging.getLogger("modelbom.engine")
+
+# Fewer files to crawl than this stay in the main process: starting workers costs more.
+PARALLEL_MIN_FILES = 400
+_BATCH_FILES = 32
+_BATCH_BYTES = 4 * 1024 * 1024
+_BATCH_PATH_CHARS = 16 * 1024
+_MAX_REVISIT_ROUNDS = 8
+
+
+@dataclass(slots=True)
+class CrawlOutcome:
+    """What the crawl stage found, and how much of it came from the cache."""
+
+    findings: list[Finding] = field(default_factory=list)
+    unknowns: list[Unknown] = field(default_factory=list)
+    crawled: int = 0  # files some crawler wanted (by path or content)
+    cached: int = 0  # of the files to crawl, those whose result came from the cache
+
+
+@dataclass(slots=True)
+class _Run:
+    """The machinery of one crawl stage: crawlers, reader, cache, workers (when started)."""
+
+    crawlers: Sequence[Crawler]
+    reader: EntryReader
+    max_file_bytes: int
+    cache: FileCache | None
+    use_cache: bool  # read the cache (False under --refresh: results are still stored)
+    workers: int
+    pool: WorkerPool | None = None
+    recipes: dict[tuple[tuple[int, ...], bool, bool], str] = field(default_factory=dict)
+
+    def recipe(self, job: FileJob) -> str:
+        """What, besides the file, decides its result: versions and limits."""
+        signature = (job.crawlers, job.sniff, job.revisit)
+        known = self.recipes.get(signature)
+        if known is None:
+            used = [self.crawlers[i] for i in job.crawlers]
+            if job.sniff:
+                used = [c for c in self.crawlers if c.sniff_bytes > 0]
+            parts = [f"modelbom {__version__}", f"max {self.max_file_bytes}"]
+            parts += [
+                f"{c.name} {c.version} {c.max_bytes} {c.prefix_only} {c.first_read}"
+                f" {c.sniff_bytes if job.sniff else 0}"
+                for c in used
+            ]
+            parts += ["sniff"] if job.sniff else []
+            parts += ["revisit"] if job.revisit else []
+            known = self.recipes[signature] = "|".join(parts)
+        return known
+
+    def results(
+        self, jobs: Sequence[FileJob], on_done: Callable[[int], None]
+    ) -> tuple[list[FileResult], int]:
+        """The result of every job (from the cache or crawled) and how many were cached."""
+        results: list[FileResult | None] = [None] * len(jobs)
+        keys: list[bytes | None] = [None] * len(jobs)
+        if self.cache is not None:
+            for i, job in enumerate(jobs):
+                content = self.reader.content_key(job.entry)
+                if content is not None:
+                    keys[i] = cache_key(self.recipe(job), job.entry.path, content)
+        cached = 0
+        if self.cache is not None and self.use_cache:
+            wanted = [k for k in keys if k is not None]
+            found = self.cache.get_many(wanted)
+            broken: list[bytes] = []
+            for i, key in enumerate(keys):
+                if key is None or key not in found:
+                    continue
+                try:
+                    results[i] = result_of(found[key])
+                except ValueError:  # also pydantic's ValidationError
+                    broken.append(key)
+                    continue
+                cached += 1
+                on_done(1)
+            if broken:
+                log.info("file cache: %d unreadable results dropped", len(broken))
+                self.cache.discard(broken)
+        todo = [i for i, r in enumerate(results) if r is None]
+        for i, result in self._crawl([jobs[i] for i in todo], todo):
+            results[i] = result
+            key = keys[i]
+            if self.cache is not None and key is not None and result.payload is not None:
+                self.cache.put(key, result.payload)
+            on_done(1)
+        if self.cache is not None:
+            self.cache.flush()
+        done = [r for r in results if r is not None]
+        if len(done) != len(jobs):
+            raise RuntimeError(f"{len(jobs) - len(done)} files were never crawled")
+        return done, cached
+
+    def _crawl(
+        self, jobs: Sequence[FileJob], indexes: Sequence[int]
+    ) -> Iterator[tuple[int, FileResult]]:
+        parallel = (
+            self.workers > 1 and len(jobs) >= PARALLEL_MIN_FILES and self.reader.workers_can_read
+        )
+        if not parallel:
+            for index, job in zip(indexes, jobs, strict=True):
+                yield index, run_job(job, self.crawlers, self.reader, self.max_file_bytes)
+            return
+        if self.pool is None:
+            self.pool = WorkerPool(self.workers, self.crawlers, self.reader, self.max_file_bytes)
+        yield from self.pool.run(_batches(jobs, indexes, self.max_file_bytes))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+def _batches(jobs: Sequence[FileJob], indexes: Sequence[int], max_file_bytes: int) -> list[Batch]:
+    """*jobs* cut into batches small in files, bytes to read and message size."""
+    batches: list[Batch] = []
+    batch: Batch = []
+    size = chars = 0
+    for index, job in zip(indexes, jobs, strict=True):
+        batch.append((index, job))
+        size += min(job.entry.size, max_file_bytes)
+        chars += len(job.entry.path) + len(str(job.entry.fs_path))
+        if len(batch) >= _BATCH_FILES or size >= _BATCH_BYTES or chars >= _BATCH_PATH_CHARS:
+            batches.append(batch)
+            batch, size, chars = [], 0, 0
+    if batch:
+        batches.append(batch)
+    return batches
+
+
+def crawl_files(
+    entries: Sequence[FileEntry],
+    crawlers: Sequence[Crawler],
+    *,
+    reader: EntryReader,
+    max_file_bytes: int,
+    cache: FileCache | None = None,
+    refresh: bool = False,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> CrawlOutcome:
+    """Crawl *entries* (in walk order) with *crawlers* and finish them; see the module."""
+    names = [c.name for c in crawlers]
+    if len(set(names)) != len(names):
+        raise ValueError(f"crawler names must be unique: {sorted(names)}")
+    progress = progress or NoProgress()
+    total = len(entries)
+    done = 0
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress.files(done, total)
+
+    by_name = {c.name: c for c in crawlers}
+    sniffing = any(c.sniff_bytes > 0 for c in crawlers)
+    jobs: list[FileJob] = []
+    idle = 0
+    for entry in entries:
+        pure = PurePosixPath(entry.path)
+        wanting = tuple(i for i, c in enumerate(crawlers) if c.wants(pure, entry.size))
+        if wanting or (sniffing and entry.size > 0):
+            jobs.append(FileJob(entry, wanting, sniff=not wanting))
+        else:
+            idle += 1
+    if idle:
+        step(idle)
+
+    outcome = CrawlOutcome()
+    run = _Run(crawlers, reader, max_file_bytes, cache, not refresh, workers)
+    try:
+        results, outcome.cached = run.results(jobs, step)
+        for job, result in zip(jobs, results, strict=True):
+            outcome.crawled += result.crawled
+            _collect(outcome, job, result, by_name)
+        _revisit(run, entries, outcome, by_name)
+    finally:
+        run.close()
+    for crawler in crawlers:
+        outcome.findings.extend(_finish_one(crawler, outcome.unknowns))
+    return outcome
+
+
+def _collect(
+    outcome: CrawlOutcome, job: FileJob, result: FileResult, by_name: dict[str, Crawler]
+) -> None:
+    outcome.findings.extend(result.findings)
+    outcome.unknowns.extend(result.unknowns)
+    for name, notes in result.notes.items():
+        crawler = by_name.get(name)
+        if crawler is not None:
+            crawler.add_notes(job.entry.path, notes)
+
+
+def _revisit(
+    run: _Run, entries: Sequence[FileEntry], outcome: CrawlOutcome, by_name: dict[str, Crawler]
+) -> None:
+    """Crawl again what crawlers ask for in ``revisit()``, until they ask for nothing new."""
+    by_path: dict[str, FileEntry] | None = None
+    seen: set[tuple[int, str]] = set()
+    for _ in range(_MAX_REVISIT_ROUNDS):
+        jobs: list[FileJob] = []
+        for index, crawler in enumerate(run.crawlers):
+            paths = _guarded(crawler, "revisit", crawler.revisit, outcome.unknowns)
+            if not paths:
+                continue
+            if by_path is None:
+                by_path = {e.path: e for e in entries}
+            for path in paths:
+                entry = by_path.get(path)
+                if entry is not None and (index, path) not in seen:
+                    seen.add((index, path))
+                    jobs.append(FileJob(entry, (index,), revisit=True))
+        if not jobs:
+            return
+        results, _ = run.results(jobs, lambda _: None)
+        for job, result in zip(jobs, results, strict=True):
+            _collect(outcome, job, result, by_name)
+
+
+def _guarded(
+    crawler: Crawler, what: str, call: Callable[[], Iterable[str]], unknowns: list[Unknown]
+) -> list[str]:
+    try:
+        return list(call())
+    except Exception as exc:  # the guard
+        log.debug("crawler %s failed to %s", crawler.name, what, exc_info=True)
+        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
+        unknowns.append(Unknown(file=".", stage=Stage.CRAWL, reason=reason))
+        return []
+
+
+def _finish_one(crawler: Crawler, unknowns: list[Unknown]) -> list[Finding]:
+    """The crawler's cross-file findings; a failure becomes an Unknown for the root."""
+    try:
+        return list(crawler.finish())
+    except Exception as exc:  # the guard
+        log.debug("crawler %s failed to finish", crawler.name, exc_info=True)
+        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
+        unknowns.append(Unknown(file=".", stage=Stage.CRAWL, reason=reason))
+        return []
