@@ -58,14 +58,16 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--refresh",
         action="store_true",
-        help="fetch remote license and lineage facts again instead of using the cache",
+        help="fetch remote license and lineage facts and crawl every file again instead of "
+        "using the caches",
     )
     sub.add_argument(
         "--cache-dir",
         metavar="DIR",
         type=Path,
         default=None,
-        help="resolver cache folder (default: $MODELBOM_CACHE_DIR or the user cache directory)",
+        help="folder of the resolver and file caches (default: $MODELBOM_CACHE_DIR or the "
+        "user cache directory)",
     )
     sub.add_argument(
         "--python-env",
@@ -75,6 +77,13 @@ def _add_common_options(sub: argparse.ArgumentParser) -> None:
         help="a virtualenv or site-packages whose installed packages give library licenses",
     )
     sub.add_argument("--workers", type=int, default=8, metavar="N", help="resolver threads (1-64)")
+    sub.add_argument(
+        "--crawl-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes that crawl files (0: one per CPU; 1: crawl in the main process)",
+    )
     sub.add_argument(
         "--include-docs",
         action="store_true",
@@ -194,10 +203,11 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _summary(result: ScanResult) -> None:
+def _summary(result: ScanResult, verbose: int = 0) -> None:
     stats = result.stats
+    cached = f", {stats.files_cached} from the cache" if verbose else ""
     _say(
-        f"scanned {_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled): "
+        f"scanned {_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled{cached}): "
         f"{_count(len(result.findings), 'finding')}, "
         f"{_count(len(result.components), 'component')}, "
         f"{_count(len(result.unknowns), 'unknown')}, {len(result.unresolved)} unresolved"
@@ -231,6 +241,8 @@ def _options(args: argparse.Namespace) -> ScanOptions:
         raise UsageError(f"--python-env {display_text(str(args.python_env))}: not a directory")
     if not 1 <= args.workers <= 64:
         raise UsageError("--workers must be between 1 and 64")
+    if not 0 <= args.crawl_workers <= 64:
+        raise UsageError("--crawl-workers must be between 0 and 64")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
     policy_path: Path | None = args.policy or find_policy(root)
@@ -244,6 +256,7 @@ def _options(args: argparse.Namespace) -> ScanOptions:
         cache_dir=args.cache_dir,
         python_env=args.python_env,
         workers=args.workers,
+        crawl_workers=args.crawl_workers,
         include_docs=args.include_docs,
         use_git=not args.no_git,
     )
@@ -312,7 +325,7 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
     for _, target, data in rendered:
         write_output(target, data)
     if not args.quiet:
-        _summary(result)
+        _summary(result, args.verbose)
         for fmt, target, _ in rendered:
             if target != "-":
                 _say(f"wrote {display_text(target)} ({fmt.value})")
@@ -329,8 +342,11 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
 
 
 _EXPLAIN_KEYS = frozenset(
-    {"include_docs", "offline", "refresh", "workers", "no_git", "policy", "python_env"}
-)
+    {
+        "include_docs", "offline", "refresh", "workers", "crawl_workers", "no_git", "policy",
+        "python_env",
+    }
+)  # fmt: skip
 
 
 def _parse(argv: Sequence[str] | None) -> tuple[argparse.ArgumentParser, argparse.Namespace]:

@@ -20,8 +20,10 @@ writes or what it reads outside the repository (no endpoints, tokens, outputs, c
 Python environment). Those come from flags and the environment only:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
-``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_NO_GIT``, ``MODELBOM_POLICY``,
-``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR`` is read by the cache itself).
+``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_CRAWL_WORKERS``,
+``MODELBOM_NO_GIT``, ``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV`` (``MODELBOM_CACHE_DIR``
+is read by the cache itself). How many processes modelbom starts is the machine's
+business, not the repository's: ``crawl-workers`` is not a file setting.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_OFFLINE": "offline",
     "MODELBOM_REFRESH": "refresh",
     "MODELBOM_WORKERS": "workers",
+    "MODELBOM_CRAWL_WORKERS": "crawl_workers",
     "MODELBOM_NO_GIT": "no_git",
     "MODELBOM_POLICY": "policy",
     "MODELBOM_PYTHON_ENV": "python_env",
@@ -74,13 +77,14 @@ def _convert(dest: str, value: object, where: str) -> object:
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise UsageError(f"{where}: expected true or false, got {value!r}")
-    if dest == "workers":
+    if dest in ("workers", "crawl_workers"):
         try:
             number = int(str(value))
         except ValueError:
             raise UsageError(f"{where}: expected a number, got {value!r}") from None
-        if not 1 <= number <= 64:
-            raise UsageError(f"{where}: must be between 1 and 64")
+        low = 0 if dest == "crawl_workers" else 1
+        if not low <= number <= 64:
+            raise UsageError(f"{where}: must be between {low} and 64")
         return number
     if dest in ("policy", "python_env"):
         return Path(str(value))

@@ -62,8 +62,10 @@ def scan(
 
     started = time.time_ns()
     walked = walk(root, WalkOptions(use_git=options.use_git))
+    log.info("listed %d files in %.2f s", len(walked.entries), (time.time_ns() - started) / 1e9)
     progress = progress or NoProgress()
     cache = FileCache(_cache_dir(options) / FILE_NAME)
+    crawl_start = time.perf_counter()
     try:
         crawl = crawl_files(
             walked.entries,
@@ -77,6 +79,12 @@ def scan(
         )
     finally:
         cache.close()
+    log.info(
+        "crawled %d files in %.2f s, %d of them from the cache",
+        crawl.crawled,
+        time.perf_counter() - crawl_start,
+        crawl.cached,
+    )
     unknowns: list[Unknown] = [*walked.unknowns, *crawl.unknowns]
     findings: list[Finding] = crawl.findings
 

@@ -31,6 +31,7 @@ log = logging.getLogger("modelbom.engine")
 # Every token shape redact() removes starts with one of these, and none of them holds a
 # character JSON escapes: notes whose JSON text has none of them need no redaction.
 _SECRET_HINT = re.compile(r"hf_|api_org_|sk-|gh[pousr]_|glpat-|AKIA|xox[abprs]-|://")
+_MEMO_CHARS = 160
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +67,15 @@ def run_job(
         wanting = _sniff(crawlers, entry, reader, unknowns)
     findings: list[Finding] = []
     notes: dict[str, list[Note]] = {}
+    whole = [min(c.max_bytes, max_file_bytes) for c in wanting if not c.prefix_only]
+    shared = _SharedRead(reader, entry, max(whole, default=-1))
     for crawler in wanting:
-        findings.extend(_crawl_one(crawler, job, reader, max_file_bytes, unknowns))
+        # A revisit may run on the main-process instance, which already holds the notes
+        # of the file's first crawl: keep them there, take only what this crawl notes.
+        earlier = crawler.take_notes(entry.path)
+        findings.extend(_crawl_one(crawler, job, shared, max_file_bytes, unknowns))
         taken = crawler.take_notes(entry.path)
+        crawler.add_notes(entry.path, earlier)
         if taken:
             notes[crawler.name] = taken
     return _result(bool(wanting), findings, unknowns, notes, entry.path)
@@ -123,8 +130,17 @@ def _redact_strings(value: Any) -> Any:
     return value
 
 
-def result_of(payload: str) -> FileResult:
-    """The result a cached *payload* holds. Raises ``ValueError`` when it is malformed."""
+def result_of(payload: str, memo: dict[str, FileResult] | None = None) -> FileResult:
+    """The result a cached *payload* holds. Raises ``ValueError`` when it is malformed.
+
+    With *memo*, short payloads (most files yield none of findings, Unknowns or more
+    than a tiny note, and so share a payload) are decoded once and the result shared.
+    """
+    if memo is not None and len(payload) <= _MEMO_CHARS:
+        known = memo.get(payload)
+        if known is None:
+            known = memo[payload] = result_of(payload)
+        return known
     document = json.loads(payload)
     if not isinstance(document, dict) or not isinstance(document.get("crawled"), bool):
         raise ValueError("not a file result")
@@ -173,8 +189,33 @@ def _sniff(
     return wanting
 
 
+class _SharedRead:
+    """Reads of one file for the crawlers that want it: the whole file is read once.
+
+    The first whole read asks for the largest limit any of them has; a crawler whose own
+    limit that content fits gets the same bytes, any other reads for itself (and gets
+    its own "file too large"), so every crawler sees what its own read would give.
+    """
+
+    def __init__(self, reader: EntryReader, entry: FileEntry, limit: int) -> None:
+        self.reader = reader
+        self.entry = entry
+        self.limit = limit
+        self.data: bytes | None = None
+
+    def read(self, limit: int, *, prefix: bool) -> bytes:
+        if not prefix and self.data is None and 0 <= limit <= self.limit:
+            try:
+                self.data = self.reader.read(self.entry, self.limit, prefix=False)
+            except ReadError:
+                self.limit = -1  # each crawler reads for itself, and learns why
+        if not prefix and self.data is not None and len(self.data) <= limit:
+            return self.data
+        return self.reader.read(self.entry, limit, prefix=prefix)
+
+
 def _read_for(
-    crawler: Crawler, job: FileJob, reader: EntryReader, limit: int, cap: int
+    crawler: Crawler, job: FileJob, reader: _SharedRead, limit: int, cap: int
 ) -> FileInput:
     """The crawler's view of the file: the whole file, or a prefix of at most *limit* bytes.
 
@@ -182,7 +223,7 @@ def _read_for(
     ``extendable``.
     """
     entry = job.entry
-    data = reader.read(entry, limit, prefix=crawler.prefix_only)
+    data = reader.read(limit, prefix=crawler.prefix_only)
     truncated = crawler.prefix_only and len(data) < entry.size
     return FileInput(
         path=entry.path,
@@ -197,7 +238,7 @@ def _read_for(
 def _crawl_one(
     crawler: Crawler,
     job: FileJob,
-    reader: EntryReader,
+    reader: _SharedRead,
     max_file_bytes: int,
     unknowns: list[Unknown],
 ) -> list[Finding]:

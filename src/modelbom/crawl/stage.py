@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import PurePosixPath
 
 from modelbom import __version__
@@ -44,6 +45,16 @@ _BATCH_PATH_CHARS = 16 * 1024
 _MAX_REVISIT_ROUNDS = 8
 
 
+class _ListedPath(PurePosixPath):
+    """A listed file's path as every crawler's ``wants()`` sees it: each part computed once."""
+
+    name = cached_property(PurePosixPath.name.fget)  # type: ignore[attr-defined]
+    suffix = cached_property(PurePosixPath.suffix.fget)  # type: ignore[attr-defined]
+    stem = cached_property(PurePosixPath.stem.fget)  # type: ignore[attr-defined]
+    parts = cached_property(PurePosixPath.parts.fget)  # type: ignore[attr-defined]
+    parent = cached_property(PurePosixPath.parent.fget)  # type: ignore[attr-defined]
+
+
 @dataclass(slots=True)
 class CrawlOutcome:
     """What the crawl stage found, and how much of it came from the cache."""
@@ -51,7 +62,7 @@ class CrawlOutcome:
     findings: list[Finding] = field(default_factory=list)
     unknowns: list[Unknown] = field(default_factory=list)
     crawled: int = 0  # files some crawler wanted (by path or content)
-    cached: int = 0  # of the files to crawl, those whose result came from the cache
+    cached: int = 0  # of the files crawled, those whose result came from the cache
 
 
 @dataclass(slots=True)
@@ -102,15 +113,17 @@ class _Run:
             wanted = [k for k in keys if k is not None]
             found = self.cache.get_many(wanted)
             broken: list[bytes] = []
+            memo: dict[str, FileResult] = {}
             for i, key in enumerate(keys):
                 if key is None or key not in found:
                     continue
                 try:
-                    results[i] = result_of(found[key])
+                    result = result_of(found[key], memo)
                 except ValueError:  # also pydantic's ValidationError
                     broken.append(key)
                     continue
-                cached += 1
+                results[i] = result
+                cached += result.crawled
                 on_done(1)
             if broken:
                 log.info("file cache: %d unreadable results dropped", len(broken))
@@ -140,6 +153,7 @@ class _Run:
                 yield index, run_job(job, self.crawlers, self.reader, self.max_file_bytes)
             return
         if self.pool is None:
+            log.info("crawling %d files in %d worker processes", len(jobs), self.workers)
             self.pool = WorkerPool(self.workers, self.crawlers, self.reader, self.max_file_bytes)
         yield from self.pool.run(_batches(jobs, indexes, self.max_file_bytes))
 
@@ -195,7 +209,7 @@ def crawl_files(
     jobs: list[FileJob] = []
     idle = 0
     for entry in entries:
-        pure = PurePosixPath(entry.path)
+        pure = _ListedPath(entry.path)
         wanting = tuple(i for i, c in enumerate(crawlers) if c.wants(pure, entry.size))
         if wanting or (sniffing and entry.size > 0):
             jobs.append(FileJob(entry, wanting, sniff=not wanting))

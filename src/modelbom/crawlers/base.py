@@ -145,7 +145,8 @@ class Crawler(ABC):
 
         *note* must be JSON (dicts, lists, strings, numbers, booleans, None): it travels
         between processes and into the per-file result cache. Strings in it pass through
-        the redaction of secrets on the way, so a note never carries a token.
+        the redaction of secrets on the way, so a note never carries a token. Notes are
+        read-only once recorded: files with equal notes may share one object.
         """
         self._notebook().setdefault(path, []).append(note)
 

@@ -180,8 +180,13 @@ def _bsd_variant(text: str) -> str:
 def license_file_rank(name: str) -> int | None:
     """How good a license file name is (lower is better); ``None`` if it is not one."""
     lower = name.lower()
-    if PurePosixPath(lower).suffix in _CODE_SUFFIXES:
+    rank = _name_rank(lower)
+    if rank is not None and PurePosixPath(lower).suffix in _CODE_SUFFIXES:
         return None  # license.py, license_check.ts, license.json: code about licenses
+    return rank
+
+
+def _name_rank(lower: str) -> int | None:
     for prefix in ("license", "licence"):
         rest = lower.removeprefix(prefix)
         if rest != lower and (not rest or rest[0] in ".-_"):
@@ -231,14 +236,13 @@ class LicenseFilesCrawler(Crawler):
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """License files up to 1 MiB; model configs to check. Artifacts are only noted."""
-        folder = path.parent.as_posix()
         if path.name in ("adapter_config.json", "model_index.json"):
-            self._metadata.setdefault(folder, set()).add(path.name)
+            self._metadata.setdefault(path.parent.as_posix(), set()).add(path.name)
             return False
         if path.name == "config.json":
             return size <= self.max_bytes  # a model's config, or some other tool's?
         if _weight_file(path):
-            self._weights.setdefault(folder, []).append(path.as_posix())
+            self._weights.setdefault(path.parent.as_posix(), []).append(path.as_posix())
             return False
         return license_file_rank(path.name) is not None and size <= self.max_bytes
 
