@@ -42,6 +42,7 @@ class FileJob:
     crawlers: tuple[int, ...]  # indexes into the scan's crawler list
     sniff: bool = False  # no crawler wants it by path: offer its first bytes to sniffers
     revisit: bool = False  # a second look a crawler asked for (FileInput.revisit)
+    notes: Mapping[str, Sequence[Note]] = field(default_factory=dict)  # noted by wants()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ def run_job(
     if job.sniff:
         wanting = _sniff(crawlers, entry, reader, unknowns)
     findings: list[Finding] = []
-    notes: dict[str, list[Note]] = {}
+    notes: dict[str, list[Note]] = {name: list(noted) for name, noted in job.notes.items()}
     whole = [min(c.max_bytes, max_file_bytes) for c in wanting if not c.prefix_only]
     shared = _SharedRead(reader, entry, max(whole, default=-1))
     for crawler in wanting:
@@ -77,7 +78,7 @@ def run_job(
         taken = crawler.take_notes(entry.path)
         crawler.add_notes(entry.path, earlier)
         if taken:
-            notes[crawler.name] = taken
+            notes.setdefault(crawler.name, []).extend(taken)
     return _result(bool(wanting), findings, unknowns, notes, entry.path)
 
 

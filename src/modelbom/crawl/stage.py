@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import PurePosixPath
 
@@ -31,6 +31,7 @@ from modelbom.crawl.files import FileJob, FileResult, result_of, run_job
 from modelbom.crawl.reader import EntryReader
 from modelbom.crawl.workers import Batch, WorkerPool
 from modelbom.crawlers import Crawler
+from modelbom.crawlers.base import Note
 from modelbom.model import Finding, Stage, Unknown
 from modelbom.progress import NoProgress, Progress
 from modelbom.walk import FileEntry
@@ -76,86 +77,98 @@ class _Run:
     use_cache: bool  # read the cache (False under --refresh: results are still stored)
     workers: int
     pool: WorkerPool | None = None
-    recipes: dict[tuple[tuple[int, ...], bool, bool], str] = field(default_factory=dict)
+    recipe: str = ""
 
-    def recipe(self, job: FileJob) -> str:
-        """What, besides the file, decides its result: versions and limits."""
-        signature = (job.crawlers, job.sniff, job.revisit)
-        known = self.recipes.get(signature)
-        if known is None:
-            used = [self.crawlers[i] for i in job.crawlers]
-            if job.sniff:
-                used = [c for c in self.crawlers if c.sniff_bytes > 0]
-            parts = [f"modelbom {__version__}", f"max {self.max_file_bytes}"]
-            parts += [
-                f"{c.name} {c.version} {c.max_bytes} {c.prefix_only} {c.first_read}"
-                f" {c.sniff_bytes if job.sniff else 0}"
-                for c in used
-            ]
-            parts += ["sniff"] if job.sniff else []
-            parts += ["revisit"] if job.revisit else []
-            known = self.recipes[signature] = "|".join(parts)
-        return known
+    def __post_init__(self) -> None:
+        # What, besides a file's path and bytes, decides its result: modelbom's version,
+        # each crawler's name, version and read limits (in order), the scan's size limit.
+        parts = [f"modelbom {__version__}", f"max {self.max_file_bytes}"]
+        parts += [
+            f"{c.name} {c.version} {c.max_bytes} {c.prefix_only} {c.first_read} {c.sniff_bytes}"
+            for c in self.crawlers
+        ]
+        self.recipe = "|".join(parts)
 
-    def results(
-        self, jobs: Sequence[FileJob], on_done: Callable[[int], None]
-    ) -> tuple[list[FileResult], int]:
-        """The result of every job (from the cache or crawled) and how many were cached."""
-        results: list[FileResult | None] = [None] * len(jobs)
-        keys: list[bytes | None] = [None] * len(jobs)
-        if self.cache is not None:
-            for i, job in enumerate(jobs):
-                content = self.reader.content_key(job.entry)
-                if content is not None:
-                    keys[i] = cache_key(self.recipe(job), job.entry.path, content)
-        cached = 0
-        if self.cache is not None and self.use_cache:
-            wanted = [k for k in keys if k is not None]
-            found = self.cache.get_many(wanted)
-            broken: list[bytes] = []
-            memo: dict[str, FileResult] = {}
-            for i, key in enumerate(keys):
-                if key is None or key not in found:
-                    continue
-                try:
-                    result = result_of(found[key], memo)
-                except ValueError:  # also pydantic's ValidationError
-                    broken.append(key)
-                    continue
-                results[i] = result
-                cached += result.crawled
-                on_done(1)
-            if broken:
-                log.info("file cache: %d unreadable results dropped", len(broken))
-                self.cache.discard(broken)
-        todo = [i for i, r in enumerate(results) if r is None]
-        for i, result in self._crawl([jobs[i] for i in todo], todo):
-            results[i] = result
-            key = keys[i]
-            if self.cache is not None and key is not None and result.payload is not None:
-                self.cache.put(key, result.payload)
-            on_done(1)
+    def keys(self, entries: Sequence[FileEntry], variant: str = "") -> list[bytes | None]:
+        """The cache key of each entry (None: no cache, or no content key for it)."""
+        if self.cache is None:
+            return [None] * len(entries)
+        recipe = self.recipe + variant
+        keys: list[bytes | None] = []
+        for entry in entries:
+            content = self.reader.content_key(entry)
+            keys.append(None if content is None else cache_key(recipe, entry.path, content))
+        return keys
+
+    def cached(self, keys: Sequence[bytes | None]) -> list[FileResult | None]:
+        """The result the cache holds for each key, where it holds a readable one."""
+        results: list[FileResult | None] = [None] * len(keys)
+        if self.cache is None or not self.use_cache:
+            return results
+        found = self.cache.get_many([k for k in keys if k is not None])
+        broken: list[bytes] = []
+        memo: dict[str, FileResult] = {}
+        for i, key in enumerate(keys):
+            if key is None or key not in found:
+                continue
+            try:
+                results[i] = result_of(found[key], memo)
+            except ValueError:  # also pydantic's ValidationError
+                broken.append(key)
+        if broken:
+            log.info("file cache: %d unreadable results dropped", len(broken))
+            self.cache.discard(broken)
+        return results
+
+    def crawl(
+        self,
+        jobs: Sequence[tuple[int, FileJob]],
+        keys: Sequence[bytes | None],
+        results: list[FileResult | None],
+        on_done: Callable[[int], None],
+    ) -> None:
+        """Crawl the ``(index, job)`` pairs into *results*, storing each in the cache."""
+        busy = [(i, job) for i, job in jobs if job.crawlers or job.sniff]
+        for i, job in jobs:  # nothing to read: what the plan noted is the whole result
+            if not (job.crawlers or job.sniff):
+                self._done(
+                    i,
+                    run_job(job, self.crawlers, self.reader, self.max_file_bytes),
+                    keys,
+                    results,
+                    on_done,
+                )
+        for i, result in self._run(busy):
+            self._done(i, result, keys, results, on_done)
         if self.cache is not None:
             self.cache.flush()
-        done = [r for r in results if r is not None]
-        if len(done) != len(jobs):
-            raise RuntimeError(f"{len(jobs) - len(done)} files were never crawled")
-        return done, cached
 
-    def _crawl(
-        self, jobs: Sequence[FileJob], indexes: Sequence[int]
-    ) -> Iterator[tuple[int, FileResult]]:
+    def _done(
+        self,
+        index: int,
+        result: FileResult,
+        keys: Sequence[bytes | None],
+        results: list[FileResult | None],
+        on_done: Callable[[int], None],
+    ) -> None:
+        results[index] = result
+        key = keys[index]
+        if self.cache is not None and key is not None and result.payload is not None:
+            self.cache.put(key, result.payload)
+        on_done(1)
+
+    def _run(self, jobs: Sequence[tuple[int, FileJob]]) -> Iterator[tuple[int, FileResult]]:
         parallel = (
             self.workers > 1 and len(jobs) >= PARALLEL_MIN_FILES and self.reader.workers_can_read
         )
         if not parallel:
-            for index, job in zip(indexes, jobs, strict=True):
+            for index, job in jobs:
                 yield index, run_job(job, self.crawlers, self.reader, self.max_file_bytes)
             return
         if self.pool is None:
             log.info("crawling %d files in %d worker processes", len(jobs), self.workers)
             self.pool = WorkerPool(self.workers, self.crawlers, self.reader, self.max_file_bytes)
-        yield from self.pool.run(_batches(jobs, indexes, self.max_file_bytes))
+        yield from self.pool.run(_batches(jobs, self.max_file_bytes))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -163,12 +176,12 @@ class _Run:
             self.pool = None
 
 
-def _batches(jobs: Sequence[FileJob], indexes: Sequence[int], max_file_bytes: int) -> list[Batch]:
+def _batches(jobs: Sequence[tuple[int, FileJob]], max_file_bytes: int) -> list[Batch]:
     """*jobs* cut into batches small in files, bytes to read and message size."""
     batches: list[Batch] = []
     batch: Batch = []
     size = chars = 0
-    for index, job in zip(indexes, jobs, strict=True):
+    for index, job in jobs:
         batch.append((index, job))
         size += min(job.entry.size, max_file_bytes)
         chars += len(job.entry.path) + len(str(job.entry.fs_path))
@@ -178,6 +191,31 @@ def _batches(jobs: Sequence[FileJob], indexes: Sequence[int], max_file_bytes: in
     if batch:
         batches.append(batch)
     return batches
+
+
+def _plan(
+    entries: Sequence[FileEntry], indexes: Sequence[int], crawlers: Sequence[Crawler]
+) -> list[tuple[int, FileJob]]:
+    """A job for each entry: the crawlers that want it by path (or an offer to the
+    sniffers), with the notes ``wants()`` recorded about it."""
+    sniffing = any(c.sniff_bytes > 0 for c in crawlers)
+    jobs: list[tuple[int, FileJob]] = []
+    for i in indexes:
+        entry = entries[i]
+        pure = _ListedPath(entry.path)
+        wanting = tuple(n for n, c in enumerate(crawlers) if c.wants(pure, entry.size))
+        sniff = not wanting and sniffing and entry.size > 0
+        jobs.append((i, FileJob(entry, wanting, sniff=sniff)))
+    noted: dict[str, dict[str, list[Note]]] = {}
+    for crawler in crawlers:
+        for path, notes in crawler.take_all_notes().items():
+            noted.setdefault(path, {})[crawler.name] = notes
+    if noted:
+        jobs = [
+            (i, replace(job, notes=noted[job.entry.path]) if job.entry.path in noted else job)
+            for i, job in jobs
+        ]
+    return jobs
 
 
 def crawl_files(
@@ -205,26 +243,20 @@ def crawl_files(
         progress.files(done, total)
 
     by_name = {c.name: c for c in crawlers}
-    sniffing = any(c.sniff_bytes > 0 for c in crawlers)
-    jobs: list[FileJob] = []
-    idle = 0
-    for entry in entries:
-        pure = _ListedPath(entry.path)
-        wanting = tuple(i for i, c in enumerate(crawlers) if c.wants(pure, entry.size))
-        if wanting or (sniffing and entry.size > 0):
-            jobs.append(FileJob(entry, wanting, sniff=not wanting))
-        else:
-            idle += 1
-    if idle:
-        step(idle)
-
     outcome = CrawlOutcome()
     run = _Run(crawlers, reader, max_file_bytes, cache, not refresh, workers)
     try:
-        results, outcome.cached = run.results(jobs, step)
-        for job, result in zip(jobs, results, strict=True):
+        keys = run.keys(entries)
+        results = run.cached(keys)
+        outcome.cached = sum(r.crawled for r in results if r is not None)
+        misses = [i for i, r in enumerate(results) if r is None]
+        step(len(entries) - len(misses))
+        run.crawl(_plan(entries, misses, crawlers), keys, results, step)
+        for entry, result in zip(entries, results, strict=True):
+            if result is None:
+                raise RuntimeError(f"{entry.path} was never crawled")
             outcome.crawled += result.crawled
-            _collect(outcome, job, result, by_name)
+            _collect(outcome, entry, result, by_name)
         _revisit(run, entries, outcome, by_name)
     finally:
         run.close()
@@ -234,14 +266,14 @@ def crawl_files(
 
 
 def _collect(
-    outcome: CrawlOutcome, job: FileJob, result: FileResult, by_name: dict[str, Crawler]
+    outcome: CrawlOutcome, entry: FileEntry, result: FileResult, by_name: dict[str, Crawler]
 ) -> None:
     outcome.findings.extend(result.findings)
     outcome.unknowns.extend(result.unknowns)
     for name, notes in result.notes.items():
         crawler = by_name.get(name)
         if crawler is not None:
-            crawler.add_notes(job.entry.path, notes)
+            crawler.add_notes(entry.path, notes)
 
 
 def _revisit(
@@ -251,7 +283,7 @@ def _revisit(
     by_path: dict[str, FileEntry] | None = None
     seen: set[tuple[int, str]] = set()
     for _ in range(_MAX_REVISIT_ROUNDS):
-        jobs: list[FileJob] = []
+        wanted: list[tuple[FileEntry, int]] = []
         for index, crawler in enumerate(run.crawlers):
             paths = _guarded(crawler, "revisit", crawler.revisit, outcome.unknowns)
             if not paths:
@@ -262,12 +294,20 @@ def _revisit(
                 entry = by_path.get(path)
                 if entry is not None and (index, path) not in seen:
                     seen.add((index, path))
-                    jobs.append(FileJob(entry, (index,), revisit=True))
-        if not jobs:
+                    wanted.append((entry, index))
+        if not wanted:
             return
-        results, _ = run.results(jobs, lambda _: None)
-        for job, result in zip(jobs, results, strict=True):
-            _collect(outcome, job, result, by_name)
+        keys = [run.keys([e], f"|revisit {run.crawlers[i].name}")[0] for e, i in wanted]
+        results = run.cached(keys)
+        jobs = [
+            (n, FileJob(entry, (index,), revisit=True))
+            for n, (entry, index) in enumerate(wanted)
+            if results[n] is None
+        ]
+        run.crawl(jobs, keys, results, lambda _: None)
+        for (entry, _), result in zip(wanted, results, strict=True):
+            if result is not None:
+                _collect(outcome, entry, result, by_name)
 
 
 def _guarded(

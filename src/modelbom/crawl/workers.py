@@ -146,7 +146,10 @@ class WorkerPool:
         while waiting and len(worker.in_flight) < _IN_FLIGHT:
             batch = waiting.popleft()
             worker.in_flight.append(batch)
-            worker.conn.send(batch)
+            try:
+                worker.conn.send(batch)
+            except OSError:  # it died: its sentinel says so next, and the batch is lost
+                return
 
     def _replace(self, worker: _Worker, waiting: deque[Batch]) -> Iterator[tuple[int, FileResult]]:
         """A worker died: its batches in flight become Unknowns; a new worker takes over."""

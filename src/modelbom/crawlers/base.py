@@ -159,6 +159,14 @@ class Crawler(ABC):
         """Remove and return the notes recorded about *path* (the engine, after a crawl)."""
         return self._notebook().pop(path, [])
 
+    def take_all_notes(self) -> dict[str, list[Note]]:
+        """Remove and return every note recorded so far, by path (the engine, after the
+        ``wants()`` of a scan: notes a crawler records there travel with each file)."""
+        book = self._notebook()
+        taken = dict(book)
+        book.clear()
+        return taken
+
     def add_notes(self, path: str, notes: Sequence[Note]) -> None:
         """Restore notes taken elsewhere (a worker process, the cache) about *path*."""
         if notes:

@@ -229,20 +229,15 @@ class LicenseFilesCrawler(Crawler):
     version = "1"
     max_bytes = MIB
 
-    def __init__(self) -> None:
-        # What paths alone tell, remembered by wants() (which runs in the main process).
-        self._weights: dict[str, list[str]] = {}  # folder -> weight files (paths)
-        self._metadata: dict[str, set[str]] = {}  # folder -> metadata file names
-
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """License files up to 1 MiB; model configs to check. Artifacts are only noted."""
         if path.name in ("adapter_config.json", "model_index.json"):
-            self._metadata.setdefault(path.parent.as_posix(), set()).add(path.name)
+            self.note(path.as_posix(), {"metadata": True})
             return False
         if path.name == "config.json":
             return size <= self.max_bytes  # a model's config, or some other tool's?
         if _weight_file(path):
-            self._weights.setdefault(path.parent.as_posix(), []).append(path.as_posix())
+            self.note(path.as_posix(), {"weights": True})
             return False
         return license_file_rank(path.name) is not None and size <= self.max_bytes
 
@@ -251,7 +246,7 @@ class LicenseFilesCrawler(Crawler):
         path = file.pure_path
         if path.name == "config.json":
             if any(marker in file.data for marker in _MODEL_CONFIG_MARKERS):
-                self.note(file.path, {"model_config": True})
+                self.note(file.path, {"metadata": True})
             return []
         rank = license_file_rank(path.name)
         if rank is None:
@@ -271,13 +266,23 @@ class LicenseFilesCrawler(Crawler):
         return []
 
     def finish(self) -> Iterable[Finding]:
-        """One finding per distinct license of each folder that also holds model artifacts."""
+        """One finding per distinct license of each folder that also holds model artifacts.
+
+        Notes: ``{"weights": true}`` for a weight file and ``{"metadata": true}`` for a
+        model's metadata file (both from :meth:`wants`, a ``config.json`` after a look at
+        its keys), and the identified license of each license file.
+        """
         by_folder: dict[str, list[_LicenseFile]] = {}
+        metadata: dict[str, set[str]] = {}  # folder -> metadata file names
+        weights: dict[str, list[str]] = {}  # folder -> weight files (paths)
         records = 0
         for path, note in self.notes():
-            folder = PurePosixPath(path).parent.as_posix()
-            if note.get("model_config"):
-                self._metadata.setdefault(folder, set()).add("config.json")
+            pure = PurePosixPath(path)
+            folder = pure.parent.as_posix()
+            if note.get("metadata"):
+                metadata.setdefault(folder, set()).add(pure.name)
+            elif note.get("weights"):
+                weights.setdefault(folder, []).append(path)
             elif "rank" in note and records < _MAX_RECORDS:
                 records += 1
                 record = _LicenseFile(
@@ -291,24 +296,11 @@ class LicenseFilesCrawler(Crawler):
                 by_folder.setdefault(folder, []).append(record)
         findings: list[Finding] = []
         for folder, records_of in by_folder.items():
-            ident = self._component_id(folder)
+            ident = _component_id(folder, metadata.get(folder, set()), weights.get(folder, []))
             if ident is None:
                 continue
             findings.extend(self._finding(ident, record) for record in _chosen(records_of))
         return sorted(findings, key=Finding.sort_key)
-
-    def _component_id(self, folder: str) -> str | None:
-        """The id hf-files (or weights) gives the folder's component; None without artifacts."""
-        metadata = self._metadata.get(folder, set())
-        weights = self._weights.get(folder, [])
-        if not metadata and not weights:
-            return None
-        if folder not in ("", "."):
-            return folder
-        for name in _METADATA:
-            if name in metadata:
-                return name
-        return min(weights)
 
     def _finding(self, ident: str, record: _LicenseFile) -> Finding:
         identified = record.license is not None
@@ -326,6 +318,18 @@ class LicenseFilesCrawler(Crawler):
                 scope=record.scope,
             ),
         )
+
+
+def _component_id(folder: str, metadata: set[str], weights: list[str]) -> str | None:
+    """The id hf-files (or weights) gives the folder's component; None without artifacts."""
+    if not metadata and not weights:
+        return None
+    if folder not in ("", "."):
+        return folder
+    for name in _METADATA:
+        if name in metadata:
+            return name
+    return min(weights)
 
 
 def _chosen(records: list[_LicenseFile]) -> list[_LicenseFile]:
