@@ -15,7 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -131,17 +131,31 @@ def _redact_strings(value: Any) -> Any:
     return value
 
 
+def shared(result: FileResult, memo: dict[str, FileResult]) -> FileResult:
+    """*result* as the main process keeps it: without its payload (stored already), or,
+    when it is one of the tiny results most files share, as the one shared instance."""
+    payload = result.payload
+    if payload is None:
+        return result
+    if len(payload) <= _MEMO_CHARS and not result.findings and not result.unknowns:
+        return memo.setdefault(payload, result)
+    return replace(result, payload=None)
+
+
 def result_of(payload: str, memo: dict[str, FileResult] | None = None) -> FileResult:
     """The result a cached *payload* holds. Raises ``ValueError`` when it is malformed.
 
     With *memo*, short payloads (most files yield none of findings, Unknowns or more
-    than a tiny note, and so share a payload) are decoded once and the result shared.
+    than a tiny note, and so share a payload) are decoded once and the result shared;
+    the others are kept without their payload.
     """
-    if memo is not None and len(payload) <= _MEMO_CHARS:
-        known = memo.get(payload)
-        if known is None:
-            known = memo[payload] = result_of(payload)
-        return known
+    if memo is not None:
+        if len(payload) <= _MEMO_CHARS:
+            known = memo.get(payload)
+            if known is None:
+                known = memo[payload] = result_of(payload)
+            return known
+        return replace(result_of(payload), payload=None)
     document = json.loads(payload)
     if not isinstance(document, dict) or not isinstance(document.get("crawled"), bool):
         raise ValueError("not a file result")

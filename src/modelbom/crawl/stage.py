@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 
 from modelbom import __version__
 from modelbom.crawl.cache import FileCache, cache_key
-from modelbom.crawl.files import FileJob, FileResult, result_of, run_job
+from modelbom.crawl.files import FileJob, FileResult, result_of, run_job, shared
 from modelbom.crawl.reader import EntryReader
 from modelbom.crawl.workers import Batch, WorkerPool
 from modelbom.crawlers import Crawler
@@ -78,6 +78,8 @@ class _Run:
     workers: int
     pool: WorkerPool | None = None
     recipe: str = ""
+    # Results of the many files that yield nothing but a tiny note, shared by payload.
+    memo: dict[str, FileResult] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # What, besides a file's path and bytes, decides its result: modelbom's version,
@@ -107,12 +109,11 @@ class _Run:
             return results
         found = self.cache.get_many([k for k in keys if k is not None])
         broken: list[bytes] = []
-        memo: dict[str, FileResult] = {}
         for i, key in enumerate(keys):
             if key is None or key not in found:
                 continue
             try:
-                results[i] = result_of(found[key], memo)
+                results[i] = result_of(found[key], self.memo)
             except ValueError:  # also pydantic's ValidationError
                 broken.append(key)
         if broken:
@@ -151,10 +152,10 @@ class _Run:
         results: list[FileResult | None],
         on_done: Callable[[int], None],
     ) -> None:
-        results[index] = result
         key = keys[index]
         if self.cache is not None and key is not None and result.payload is not None:
             self.cache.put(key, result.payload)
+        results[index] = shared(result, self.memo)
         on_done(1)
 
     def _run(self, jobs: Sequence[tuple[int, FileJob]]) -> Iterator[tuple[int, FileResult]]:
