@@ -227,6 +227,48 @@ def test_secrets_in_notes_never_reach_the_cache(tmp_path: Path, settled: None) -
     assert token.encode() not in stored
 
 
+CANARIES = [
+    "hf_" + "a1B2c3D4e5F6g7H8i9J0kLmN",
+    "api_org_" + "a1B2c3D4e5F6g7H8i9J0kLmN",
+    "sk-ant-" + "a1B2c3D4e5F6g7H8i9J0kLmN",
+    "sk-proj-" + "a1B2c3D4e5F6g7H8i9J0kLmN",
+    "ghp_" + "a1B2c3D4e5F6g7H8i9J0kLmNoPqRsTuV",
+    "glpat-" + "a1B2c3D4e5F6g7H8i9J0kLmN",
+    "AKIA" + "ABCDEFGHIJKLMNOP",
+    "xoxb-" + "1234567890-abcdef",
+    "https://user:" + "s3cret@example.com/repo",
+]
+
+
+class NotingCrawler(Crawler):
+    """Notes every line of a file, nested, as a careless crawler might."""
+
+    name = "noting"
+
+    def wants(self, path: PurePosixPath, size: int) -> bool:
+        return True
+
+    def crawl(self, file: FileInput) -> Iterable[Finding]:
+        lines = file.data.decode().splitlines()
+        self.note(file.path, {"lines": lines, "by_line": {line: [line] for line in lines}})
+        return []
+
+
+def test_every_token_shape_is_redacted_from_notes(tmp_path: Path, settled: None) -> None:
+    write(tmp_path / "repo", {"secrets.txt": "\n".join(f"key: {c}" for c in CANARIES)})
+    settle()
+    crawler = NotingCrawler()
+    scan(options(tmp_path / "repo", tmp_path / "cache"), crawlers=[crawler], resolvers=[])
+    ((_, note),) = crawler.notes()
+    assert len(note["lines"]) == len(CANARIES)
+    assert all("<redacted>" in line for line in note["lines"])
+    stored = (tmp_path / "cache" / FILE_NAME).read_text(errors="replace")
+    assert "key: <redacted>" in stored
+    noted = json.dumps(note) + stored
+    secrets = ["a1B2c3D4e5F6g7H8i9J0kLmN", "ABCDEFGHIJKLMNOP", "1234567890-abcdef", "s3cret"]
+    assert not [s for s in secrets if s in noted]
+
+
 # -- worker processes ------------------------------------------------------------------
 
 

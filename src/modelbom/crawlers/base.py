@@ -83,6 +83,8 @@ class Crawler(ABC):
     """One crawler per source kind (Python, notebooks, configs, model files, ...)."""
 
     name: ClassVar[str]
+    # Part of the per-file result cache's key: raise it whenever what crawl() returns or
+    # notes for the same bytes may change, so no result of the old code is reused.
     version: ClassVar[str] = "1"
     # Whole files larger than this are not parsed (an Unknown says so) ...
     max_bytes: ClassVar[int] = 2 * 1024 * 1024

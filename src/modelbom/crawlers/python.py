@@ -1304,7 +1304,7 @@ class PythonCrawler(Crawler):
     """
 
     name = "python"
-    version = "2"
+    version = "3"
     max_bytes = _MAX_SOURCE_CHARS
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
