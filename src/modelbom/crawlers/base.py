@@ -151,15 +151,29 @@ class Crawler(ABC):
         read-only once recorded: files with equal notes may share one object.
         """
         self._notebook().setdefault(path, []).append(note)
+        self._changed()
 
     def notes(self) -> list[tuple[str, Note]]:
         """Every note of this scan as ``(path, note)``, by path, in recorded order per file."""
-        book = self._notebook()
-        return [(path, note) for path in sorted(book) for note in book[path]]
+        state = self._state()
+        if state.get("sorted_at") != state["changes"]:
+            book = self._notebook()
+            state["sorted"] = [(path, note) for path in sorted(book) for note in book[path]]
+            state["sorted_at"] = state["changes"]
+        listed: list[tuple[str, Note]] = state["sorted"]
+        return listed
+
+    def notes_changes(self) -> int:
+        """How often the notes changed so far: equal counts mean equal :meth:`notes`."""
+        changes: int = self._state()["changes"]
+        return changes
 
     def take_notes(self, path: str) -> list[Note]:
         """Remove and return the notes recorded about *path* (the engine, after a crawl)."""
-        return self._notebook().pop(path, [])
+        taken = self._notebook().pop(path, [])
+        if taken:
+            self._changed()
+        return taken
 
     def take_all_notes(self) -> dict[str, list[Note]]:
         """Remove and return every note recorded so far, by path (the engine, after the
@@ -167,20 +181,29 @@ class Crawler(ABC):
         book = self._notebook()
         taken = dict(book)
         book.clear()
+        self._changed()
         return taken
 
     def add_notes(self, path: str, notes: Sequence[Note]) -> None:
         """Restore notes taken elsewhere (a worker process, the cache) about *path*."""
         if notes:
             self._notebook().setdefault(path, []).extend(notes)
+            self._changed()
+
+    def _state(self) -> dict[str, Any]:
+        # Created on first use, so subclasses need not call ``super().__init__()``.
+        state: dict[str, Any] | None = self.__dict__.get("_crawler_notes")
+        if state is None:
+            state = {"book": {}, "changes": 0}
+            self.__dict__["_crawler_notes"] = state
+        return state
 
     def _notebook(self) -> dict[str, list[Note]]:
-        # Created on first use, so subclasses need not call ``super().__init__()``.
-        book: dict[str, list[Note]] | None = self.__dict__.get("_crawler_notes")
-        if book is None:
-            book = {}
-            self.__dict__["_crawler_notes"] = book
+        book: dict[str, list[Note]] = self._state()["book"]
         return book
+
+    def _changed(self) -> None:
+        self._state()["changes"] += 1
 
 
 _TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec"})

@@ -1328,6 +1328,15 @@ class PythonCrawler(Crawler):
         return analysis.findings
 
     def _modules(self) -> _Modules:
+        known = self.__dict__.get("_modules_memo")
+        if known is not None and known[0] == self.notes_changes():
+            modules: _Modules = known[1]
+            return modules
+        modules = self._read_modules()
+        self.__dict__["_modules_memo"] = (self.notes_changes(), modules)
+        return modules
+
+    def _read_modules(self) -> _Modules:
         modules = _Modules(exports={}, lazy=set(), pending=[])
         for path, note in self.notes():
             if note.get("lazy"):
