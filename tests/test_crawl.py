@@ -462,3 +462,19 @@ def test_ctrl_c_ends_a_parallel_scan_promptly_with_exit_130(tmp_path: Path) -> N
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+
+
+def test_spawned_workers_give_the_same_bom(
+    tmp_path: Path, parallel: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a process cannot be forked (another thread runs, another platform), workers
+    are spawned: the crawlers and the reader travel to them by pickle."""
+    import multiprocessing
+
+    from modelbom.crawl import workers
+
+    monkeypatch.setattr(workers, "_context", lambda: multiprocessing.get_context("spawn"))
+    root = copy_fixture("finetune-app", tmp_path)
+    serial = scan(options(root, tmp_path / "c1", crawl_workers=1))
+    spawned = scan(options(root, tmp_path / "c2", crawl_workers=2))
+    assert bom(serial) == bom(spawned)

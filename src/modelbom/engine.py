@@ -2,7 +2,9 @@
 
 The engine never prints and never exits; the CLI does both. Each crawler and resolver
 runs inside a guard so that one bad file or one failing source becomes an Unknown or an
-unresolved reason, and the scan goes on.
+unresolved reason, and the scan goes on. The crawl stage (:mod:`modelbom.crawl`) runs in
+worker processes and keeps each file's result in the per-file result cache; it reads
+through an entry reader (:class:`~modelbom.crawl.WorkTreeReader` for a work tree).
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ worker. Workers ignore SIGINT: Ctrl-C interrupts the main process, which ends th
 workers (SIGTERM, then SIGKILL) on its way out. A worker also ends when the main
 process goes away (its pipe closes).
 
-Processes are forked where the platform allows it and the main process runs no other
-thread (a fork copies the crawlers, nothing is imported again); otherwise they are
-spawned, and the crawlers and reader are pickled to them.
+Processes are forked on Linux when the main process runs no other thread (a fork copies
+the crawlers, nothing is imported again); otherwise they are spawned, and the crawlers
+and reader are pickled to them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import signal
+import sys
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -44,7 +45,9 @@ _STOP_WAIT = 2.0  # seconds a worker gets to exit before it is killed
 
 
 def _context() -> BaseContext:
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    """Fork on Linux when no other thread runs (macOS system libraries are not safe to
+    fork, and a fork copies no thread but the caller's); spawn otherwise."""
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
