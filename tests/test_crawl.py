@@ -11,12 +11,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 import pytest
 
-from modelbom.crawl import FileCache, crawl_files, stage
+from modelbom.crawl import FileCache, SourceReader, crawl_files, stage
 from modelbom.crawl import reader as reader_module
 from modelbom.crawl.cache import FILE_NAME
 from modelbom.crawlers import Crawler, FileInput, PythonCrawler, default_crawlers
@@ -193,6 +194,25 @@ def test_a_corrupt_cache_file_is_moved_aside(tmp_path: Path, settled: None) -> N
     assert scan(options(tmp_path / "repo", tmp_path / "cache")).stats.files_cached == 1
 
 
+def test_a_cache_found_damaged_while_reading_is_moved_aside(
+    tmp_path: Path, settled: None
+) -> None:
+    files = {f"m{n}.py": LOADER.format(n=n) for n in range(300)}
+    write(tmp_path / "repo", files)
+    settle()
+    scan(options(tmp_path / "repo", tmp_path / "cache"), resolvers=[])
+    database = tmp_path / "cache" / FILE_NAME
+    data = bytearray(database.read_bytes())
+    assert len(data) > 3 * 4096
+    data[4096:] = b"\xa5" * (len(data) - 4096)  # the header page is whole, the rows are not
+    database.write_bytes(bytes(data))
+    result = scan(options(tmp_path / "repo", tmp_path / "cache"), resolvers=[])
+    assert len(result.components) == 300
+    assert (tmp_path / "cache" / (FILE_NAME + ".corrupt")).exists()
+    again = scan(options(tmp_path / "repo", tmp_path / "cache"), resolvers=[])
+    assert again.stats.files_cached == 300
+
+
 def test_the_cache_evicts_the_results_used_longest_ago(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / FILE_NAME, max_bytes=64 * 1024)
     for n in range(2000):
@@ -353,41 +373,44 @@ def test_names_imported_across_modules_are_followed_by_workers_too(
     assert bom(serial) == bom(forked)
 
 
-class BlobReader:
-    """Bytes served from memory with blob ids as content keys, readable only here: the
-    shape of a revision scan, whose blobs come through one ``git cat-file`` process."""
+@dataclass(frozen=True, slots=True)
+class BlobEntry(FileEntry):
+    """An entry of a git revision: its content is named by a blob id."""
 
-    workers_can_read = False
+    blob: str = ""
+
+
+class MemorySource:
+    """Bytes served from memory, readable only here: the shape of a revision scan, whose
+    blobs come through one ``git cat-file`` process."""
 
     def __init__(self, blobs: dict[str, bytes]) -> None:
         self.blobs = blobs
         self.reads: list[tuple[str, int]] = []
 
-    def read(self, entry: FileEntry, limit: int, *, prefix: bool) -> bytes:
+    def read(self, entry: FileEntry, limit: int, *, prefix: bool = False) -> bytes:
         self.reads.append((entry.path, os.getpid()))
         data = self.blobs[entry.path]
         if not prefix and len(data) > limit:
             raise ReadError(f"file too large: {len(data)} bytes (limit {limit})")
         return data[:limit]
 
-    def content_key(self, entry: FileEntry) -> str | None:
-        return "blob:" + hashlib.sha256(self.blobs[entry.path]).hexdigest()
 
-
-def test_a_reader_only_the_main_process_can_use_keeps_the_crawl_there(
+def test_a_source_only_the_main_process_can_read_keeps_the_crawl_there(
     tmp_path: Path, parallel: None
 ) -> None:
     blobs = {f"m{n}.py": LOADER.format(n=n).encode() for n in range(30)}
     entries = [
-        FileEntry(path=p, fs_path=tmp_path / "absent", size=len(b)) for p, b in blobs.items()
+        BlobEntry(p, tmp_path / "absent", len(b), blob=hashlib.sha256(b).hexdigest())
+        for p, b in blobs.items()
     ]
-    reader = BlobReader(blobs)
+    source = MemorySource(blobs)
     for expected_cached in (0, 30):
         cache = FileCache(tmp_path / FILE_NAME)
         outcome = crawl_files(
             entries,
             default_crawlers(),
-            reader=reader,
+            reader=SourceReader(source),
             max_file_bytes=1 << 20,
             cache=cache,
             workers=2,
@@ -397,8 +420,8 @@ def test_a_reader_only_the_main_process_can_use_keeps_the_crawl_there(
         assert sorted(f.id for f in outcome.findings) == sorted(
             f"acme/model-{n}" for n in range(30)
         )
-    assert {pid for _, pid in reader.reads} == {os.getpid()}
-    assert len(reader.reads) == 30  # the second scan read nothing: blob ids are exact
+    assert {pid for _, pid in source.reads} == {os.getpid()}
+    assert len(source.reads) == 30  # the second scan read nothing: blob ids are exact
 
 
 class SloppyCrawler(Crawler):

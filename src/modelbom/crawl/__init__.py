@@ -8,7 +8,14 @@ or folder); :class:`FileCache` keeps each file's result across scans.
 from __future__ import annotations
 
 from modelbom.crawl.cache import FileCache
-from modelbom.crawl.reader import EntryReader, WorkTreeReader
+from modelbom.crawl.reader import EntryReader, SourceReader, WorkTreeReader
 from modelbom.crawl.stage import CrawlOutcome, crawl_files
 
-__all__ = ["CrawlOutcome", "EntryReader", "FileCache", "WorkTreeReader", "crawl_files"]
+__all__ = [
+    "CrawlOutcome",
+    "EntryReader",
+    "FileCache",
+    "SourceReader",
+    "WorkTreeReader",
+    "crawl_files",
+]

@@ -67,22 +67,37 @@ class FileCache:
         except OSError as exc:
             log.warning("file cache %s is unavailable: %s", self.path, exc)
             return None
-        try:
-            return self._init(sqlite3.connect(self.path, timeout=10))
-        except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(self.path.name + ".corrupt")
-            log.warning(
-                "file cache %s is unreadable (%s); moved aside to %s", self.path, exc, aside
-            )
+        for attempt in (1, 2):
             try:
-                os.replace(self.path, aside)
-                return self._init(sqlite3.connect(self.path, timeout=10))
-            except (OSError, sqlite3.Error) as again:
-                log.warning("file cache %s is unavailable: %s", self.path, again)
+                conn = sqlite3.connect(self.path, timeout=10)
+            except sqlite3.Error as exc:
+                log.warning("file cache %s is unavailable: %s", self.path, exc)
                 return None
-        except sqlite3.Error as exc:  # locked for longer than the timeout, read-only, ...
-            log.warning("file cache %s is unavailable: %s", self.path, exc)
-            return None
+            try:
+                return self._init(conn)
+            except sqlite3.OperationalError as exc:  # locked past the timeout, read-only, ...
+                conn.close()
+                log.warning("file cache %s is unavailable: %s", self.path, exc)
+                return None
+            except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+                conn.close()
+                if attempt == 2 or not self._move_aside(exc):
+                    return None
+        return None
+
+    def _move_aside(self, exc: sqlite3.Error) -> bool:
+        """Move the damaged database (and its journal files) out of the way."""
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        log.warning("file cache %s is unreadable (%s); moved aside to %s", self.path, exc, aside)
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                here = self.path.with_name(self.path.name + suffix)
+                if here.exists():
+                    os.replace(here, aside.with_name(aside.name + suffix))
+        except OSError as again:
+            log.warning("file cache %s is unavailable: %s", self.path, again)
+            return False
+        return True
 
     @staticmethod
     def _init(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -108,6 +123,8 @@ class FileCache:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.close()
         self._conn = None
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
+            self._move_aside(exc)  # damaged: the next scan starts afresh
 
     def get_many(self, keys: Sequence[bytes]) -> dict[bytes, str]:
         """The payloads stored under *keys* (those that are)."""

@@ -19,7 +19,7 @@ by a program, so every later write to a file that had a key gives it a new one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from modelbom.walk import FileEntry, read_bytes
 
@@ -66,3 +66,30 @@ class WorkTreeReader:
         if max(entry.mtime_ns, entry.ctime_ns) >= self.started_ns - RACY_MARGIN_NS:
             return None
         return f"stat:{entry.device}:{entry.inode}:{entry.size}:{entry.mtime_ns}:{entry.ctime_ns}"
+
+
+class _Reads(Protocol):
+    """A source of a scan's files that reads its own entries."""
+
+    def read(self, entry: Any, limit: int, *, prefix: bool = False) -> bytes:
+        """The bytes of *entry*, as :func:`modelbom.walk.read_bytes` reads a file."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReader:
+    """The entries of a source only the main process can read (the blobs of a revision,
+    served by one ``git cat-file --batch`` process): the crawl stays in the main
+    process, and an entry with a blob id (``entry.blob``) is keyed by it."""
+
+    source: _Reads
+    workers_can_read: ClassVar[bool] = False
+
+    def read(self, entry: FileEntry, limit: int, *, prefix: bool) -> bytes:
+        """The bytes of *entry*, read by the source."""
+        return self.source.read(entry, limit, prefix=prefix)
+
+    def content_key(self, entry: FileEntry) -> str | None:
+        """``blob:<id>`` for an entry with a git blob id, else None (no caching)."""
+        blob = getattr(entry, "blob", None)
+        return f"blob:{blob}" if isinstance(blob, str) and blob else None
