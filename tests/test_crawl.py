@@ -165,8 +165,18 @@ def test_a_new_crawler_version_crawls_its_files_again(tmp_path: Path, settled: N
     assert result.stats.files_cached == 0
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"crawled": true, "findings": [{"kind": 3}]}',
+        '{"crawled": true, "findings": 5}',
+        '{"crawled": true, "notes": {"counting": [1]}}',
+        "[1, 2]",
+        "not json at all",
+    ],
+)
 def test_an_unreadable_cache_entry_is_dropped_and_the_file_crawled_again(
-    tmp_path: Path, settled: None
+    tmp_path: Path, settled: None, payload: str
 ) -> None:
     write(tmp_path / "repo", {"a.txt": "acme/a"})
     settle()
@@ -174,9 +184,7 @@ def test_an_unreadable_cache_entry_is_dropped_and_the_file_crawled_again(
     opts = options(tmp_path / "repo", tmp_path / "cache", crawl_workers=1)
     scan(opts, crawlers=[CountingCrawler()], resolvers=[])
     with sqlite3.connect(tmp_path / "cache" / FILE_NAME) as db:
-        db.execute(
-            """UPDATE results SET payload = '{"crawled": true, "findings": [{"kind": 3}]}'"""
-        )
+        db.execute("UPDATE results SET payload = ?", (payload,))
     result = scan(opts, crawlers=[CountingCrawler()], resolvers=[])
     assert [c.id for c in result.components] == ["acme/a"]
     assert CountingCrawler.crawled == ["a.txt", "a.txt"]
@@ -194,9 +202,7 @@ def test_a_corrupt_cache_file_is_moved_aside(tmp_path: Path, settled: None) -> N
     assert scan(options(tmp_path / "repo", tmp_path / "cache")).stats.files_cached == 1
 
 
-def test_a_cache_found_damaged_while_reading_is_moved_aside(
-    tmp_path: Path, settled: None
-) -> None:
+def test_a_cache_found_damaged_while_reading_is_moved_aside(tmp_path: Path, settled: None) -> None:
     files = {f"m{n}.py": LOADER.format(n=n) for n in range(300)}
     write(tmp_path / "repo", files)
     settle()

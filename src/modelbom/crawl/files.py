@@ -156,6 +156,13 @@ def result_of(payload: str, memo: dict[str, FileResult] | None = None) -> FileRe
                 known = memo[payload] = result_of(payload)
             return known
         return replace(result_of(payload), payload=None)
+    try:
+        return _decoded(payload)
+    except (TypeError, KeyError, AttributeError) as exc:  # JSON of another shape
+        raise ValueError(f"not a file result: {exc}") from exc
+
+
+def _decoded(payload: str) -> FileResult:
     document = json.loads(payload)
     if not isinstance(document, dict) or not isinstance(document.get("crawled"), bool):
         raise ValueError("not a file result")

@@ -1,17 +1,20 @@
 """The crawl stage: every listed file to the crawlers that want it, then ``finish()``.
 
-1. **Plan** (main process): each crawler's ``wants()`` for every file, in walk order; a
-   file no crawler wants by path is offered to the sniffing crawlers by its first bytes.
-2. **Cache**: the result of a file whose content key (:mod:`modelbom.crawl.reader`) is
-   in the per-file result cache under the same recipe is taken from there.
-3. **Crawl** the rest: in the main process for a small scan (worker start-up costs more
-   than it saves), or in worker processes fed batches of files; every result is stored
-   in the cache as it arrives.
-4. **Notes**: in walk order, each file's findings and Unknowns are collected and the
+1. **Keys**: each file's cache key from the scan's recipe, its path and its content key
+   (:mod:`modelbom.crawl.reader`).
+2. **Cache**: files whose result the per-file result cache holds are done; no crawler
+   is asked about them, not even ``wants()``.
+3. **Plan** (main process): each crawler's ``wants()`` for every other file; a file no
+   crawler wants by path is offered to the sniffing crawlers by its first bytes; notes
+   ``wants()`` records travel with the file's job.
+4. **Crawl**: in the main process for a small scan (worker start-up costs more than it
+   saves), or in worker processes fed batches of files; every result is stored in the
+   cache as it arrives.
+5. **Notes**: in walk order, each file's findings and Unknowns are collected and the
    notes its crawlers took are handed to the main-process crawler instances.
-5. **Revisits**: files a crawler names in ``revisit()`` are crawled once more (cache,
+6. **Revisits**: files a crawler names in ``revisit()`` are crawled once more (cache,
    then the same machinery), until no crawler names a new file.
-6. **Finish**: each crawler's ``finish()``, guarded.
+7. **Finish**: each crawler's ``finish()``, guarded.
 
 Results are gathered by file, not by arrival, so a serial, a parallel and a cached scan
 give the same findings, Unknowns and notes, and the same output bytes.
