@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import git
@@ -161,6 +162,7 @@ def test_strict_passes_on_a_repository_with_nothing_to_account_for(tmp_path: Pat
             "--python-env /nonexistent/env: not a directory",
         ),
         (["scan", ".", "--workers", "0"], "--workers must be between 1 and 64"),
+        (["scan", ".", "--crawl-workers", "-1"], "--crawl-workers must be between 0 and 64"),
         ([], "usage:"),
     ],
 )
@@ -348,3 +350,20 @@ def test_progress_shows_on_a_terminal_only(fixture_repo: Path, tmp_path: Path) -
     assert "\r\x1b[2K" in seen  # the status line is rewritten and cleared
     piped = run_cli("scan", str(fixture_repo), "--offline", "-o", str(tmp_path / "c.json"))
     assert "crawled 11/11 files" not in piped.stderr and "\r" not in piped.stderr
+
+
+def test_verbose_summary_says_how_many_files_came_from_the_cache(tmp_path: Path) -> None:
+    repo = tmp_path / "svc"
+    repo.mkdir()
+    (repo / "app.py").write_text('AutoModel.from_pretrained("acme/model-a")\n')
+    (repo / "README.md").write_text("# svc\n")
+    # A file younger than the cache's racy margin (3 s) is never served from it.
+    time.sleep(max(0.0, 3.3 - (time.time() - (repo / "README.md").stat().st_ctime)))
+    args = ("scan", str(repo), "--offline", "-v", "--cache-dir", str(tmp_path / "cache"))
+    cold = run_cli(*args)
+    warm = run_cli(*args)
+    assert cold.returncode == warm.returncode == 0, cold.stderr + warm.stderr
+    assert "scanned 2 files (2 crawled, 0 from the cache)" in cold.stderr
+    assert "scanned 2 files (2 crawled, 2 from the cache)" in warm.stderr
+    quiet = run_cli("scan", str(repo), "--offline", "--cache-dir", str(tmp_path / "cache"))
+    assert "scanned 2 files (2 crawled):" in quiet.stderr

@@ -50,6 +50,7 @@ def test_environment_beats_the_file_and_flags_beat_both(repo: Path) -> None:
         'cache-dir = "/tmp/c"',
         'python-env = "/usr"',
         'hf-endpoint = "http://evil"',
+        "crawl-workers = 64",
     ],
 )
 def test_a_repository_cannot_choose_outputs_endpoints_or_paths(repo: Path, key: str) -> None:
@@ -65,6 +66,7 @@ def test_a_repository_cannot_choose_outputs_endpoints_or_paths(repo: Path, key: 
     [
         ({"MODELBOM_OFFLINE": "maybe"}, "MODELBOM_OFFLINE: expected true or false"),
         ({"MODELBOM_WORKERS": "many"}, "MODELBOM_WORKERS: expected a number"),
+        ({"MODELBOM_CRAWL_WORKERS": "65"}, "MODELBOM_CRAWL_WORKERS: must be between 0 and 64"),
         ({"MODELBOM_FORMAT": "yaml"}, "format: 'yaml' is not one of"),
     ],
 )

@@ -64,14 +64,16 @@ def _add_scan_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--refresh",
         action="store_true",
-        help="fetch remote license and lineage facts again instead of using the cache",
+        help="fetch remote license and lineage facts and crawl every file again instead of "
+        "using the caches",
     )
     sub.add_argument(
         "--cache-dir",
         metavar="DIR",
         type=Path,
         default=None,
-        help="resolver cache folder (default: $MODELBOM_CACHE_DIR or the user cache directory)",
+        help="folder of the resolver and file caches (default: $MODELBOM_CACHE_DIR or the "
+        "user cache directory)",
     )
     sub.add_argument(
         "--python-env",
@@ -87,6 +89,13 @@ def _add_scan_options(sub: argparse.ArgumentParser) -> None:
         default=10.0,
         metavar="SECONDS",
         help="how long a remote source may take to connect or to answer (0.1-600)",
+    )
+    sub.add_argument(
+        "--crawl-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="processes that crawl files (0: one per CPU; 1: crawl in the main process)",
     )
     sub.add_argument(
         "--include-docs",
@@ -260,12 +269,14 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def _summary(result: ScanResult) -> None:
+def _summary(result: ScanResult, verbose: int = 0) -> None:
     stats = result.stats
     source = result.source
     what = f"revision {source.revision} (commit {source.commit}): " if source.revision else ""
+    cached = f", {stats.files_cached} from the cache" if verbose else ""
     _say(
-        f"scanned {what}{_count(stats.files_listed, 'file')} ({stats.files_crawled} crawled): "
+        f"scanned {what}{_count(stats.files_listed, 'file')} "
+        f"({stats.files_crawled} crawled{cached}): "
         f"{_count(len(result.findings), 'finding')}, "
         f"{_count(len(result.components), 'component')}, "
         f"{_count(len(result.unknowns), 'unknown')}, {len(result.unresolved)} unresolved"
@@ -321,6 +332,8 @@ def _options(
         raise UsageError("--workers must be between 1 and 64")
     if not 0.1 <= args.timeout <= 600:
         raise UsageError("--timeout must be between 0.1 and 600 seconds")
+    if not 0 <= args.crawl_workers <= 64:
+        raise UsageError("--crawl-workers must be between 0 and 64")
     if args.offline and args.refresh:
         raise UsageError("--refresh needs the network; it cannot be combined with --offline")
     policy: Policy | None = None
@@ -342,6 +355,7 @@ def _options(
         python_env=args.python_env,
         workers=args.workers,
         timeout=args.timeout,
+        crawl_workers=args.crawl_workers,
         include_docs=args.include_docs,
         use_git=not getattr(args, "no_git", False),
         rev=rev,
@@ -471,7 +485,7 @@ def _run_scan(args: argparse.Namespace) -> ExitCode:
     for _, target, data in rendered:
         write_output(target, data)
     if not args.quiet:
-        _summary(result)
+        _summary(result, args.verbose)
         for fmt, target, _ in rendered:
             if target != "-":
                 _say(f"wrote {display_text(target)} ({fmt.value})")
@@ -493,6 +507,7 @@ _EXPLAIN_KEYS = frozenset(
         "offline",
         "refresh",
         "workers",
+        "crawl_workers",
         "timeout",
         "no_git",
         "policy",

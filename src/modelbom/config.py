@@ -26,11 +26,13 @@ given the repository's settings are not read. Endpoints and tokens are environme
 variables only, whatever the file; ``--rev`` is a flag only. The variables:
 ``MODELBOM_FORMAT``, ``MODELBOM_SPEC_VERSION``, ``MODELBOM_STRICT``,
 ``MODELBOM_REPRODUCIBLE``, ``MODELBOM_INCLUDE_DOCS``, ``MODELBOM_OFFLINE``,
-``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_TIMEOUT``, ``MODELBOM_NO_GIT``,
-``MODELBOM_GROUP_BY``, ``MODELBOM_POLICY``, ``MODELBOM_PYTHON_ENV``, ``MODELBOM_CONFIG``
-(``MODELBOM_CACHE_DIR`` is read by the cache itself). The network timeout is not a
-repository's to choose either. For a scan of a git revision (``--rev``) the repository's
-file is read from that revision, not from the disk.
+``MODELBOM_REFRESH``, ``MODELBOM_WORKERS``, ``MODELBOM_CRAWL_WORKERS``,
+``MODELBOM_TIMEOUT``, ``MODELBOM_NO_GIT``, ``MODELBOM_GROUP_BY``, ``MODELBOM_POLICY``,
+``MODELBOM_PYTHON_ENV``, ``MODELBOM_CONFIG`` (``MODELBOM_CACHE_DIR`` is read by the cache
+itself). The network timeout is not a repository's to choose either, nor how many
+processes modelbom starts (``crawl-workers`` is not a repository setting). For a scan of
+a git revision (``--rev``) the repository's file is read from that revision, not from
+the disk.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ TRUSTED_KEYS: dict[str, str] = {
     "quiet": "quiet",
     "verbose": "verbose",
     "timeout": "timeout",
+    "crawl-workers": "crawl_workers",
 }
 # environment variable -> argparse destination
 ENV_KEYS: dict[str, str] = {
@@ -79,6 +82,7 @@ ENV_KEYS: dict[str, str] = {
     "MODELBOM_REFRESH": "refresh",
     "MODELBOM_WORKERS": "workers",
     "MODELBOM_TIMEOUT": "timeout",
+    "MODELBOM_CRAWL_WORKERS": "crawl_workers",
     "MODELBOM_NO_GIT": "no_git",
     "MODELBOM_GROUP_BY": "group_by",
     "MODELBOM_POLICY": "policy",
@@ -101,13 +105,14 @@ def _convert(dest: str, value: object, where: str) -> object:
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         raise UsageError(f"{where}: expected true or false, got {value!r}")
-    if dest == "workers":
+    if dest in ("workers", "crawl_workers"):
         try:
             number = int(str(value))
         except ValueError:
             raise UsageError(f"{where}: expected a number, got {value!r}") from None
-        if not 1 <= number <= 64:
-            raise UsageError(f"{where}: must be between 1 and 64")
+        low = 0 if dest == "crawl_workers" else 1
+        if not low <= number <= 64:
+            raise UsageError(f"{where}: must be between {low} and 64")
         return number
     if dest == "timeout":
         try:

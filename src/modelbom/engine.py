@@ -2,18 +2,25 @@
 
 The engine never prints and never exits; the CLI does both. Each crawler and resolver
 runs inside a guard so that one bad file or one failing source becomes an Unknown or an
-unresolved reason, and the scan goes on.
+unresolved reason, and the scan goes on. The crawl stage (:mod:`modelbom.crawl`) runs in
+worker processes and keeps each file's result in the per-file result cache; it reads
+through an entry reader (:class:`~modelbom.crawl.WorkTreeReader` for a work tree).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 from collections.abc import Sequence
 from datetime import date
-from pathlib import PurePosixPath
+from pathlib import Path
 
 from modelbom import __version__
-from modelbom.crawlers import Crawler, CrawlError, FileInput, NeedBytes, default_crawlers
+from modelbom.crawl import FileCache, WorkTreeReader, crawl_files
+from modelbom.crawl.cache import FILE_NAME
+from modelbom.crawl.reader import EntryReader, SourceReader
+from modelbom.crawlers import Crawler, default_crawlers
 from modelbom.errors import UsageError
 from modelbom.grouping import GroupBy, find_packages, group_components
 from modelbom.licenses.kb import KnowledgeBase
@@ -25,7 +32,6 @@ from modelbom.model import (
     ScanResult,
     ScanStats,
     SourceInfo,
-    Stage,
     Unknown,
     merge_findings,
 )
@@ -39,12 +45,9 @@ from modelbom.resolution import resolve_all
 from modelbom.resolvers import Resolver, default_resolvers
 from modelbom.resolvers.base import ResolveContext
 from modelbom.resolvers.cache import ResolverCache, default_cache_path
-from modelbom.walk import Entry, ReadError, Source, WalkOptions, open_source
+from modelbom.walk import WalkOptions, open_source
 
 log = logging.getLogger("modelbom.engine")
-
-# The most a crawler may sniff (Crawler.sniff_bytes) from bytes read for another one.
-_SNIFF_KEEP = 64 * 1024
 
 
 def scan(
@@ -61,40 +64,43 @@ def scan(
     crawlers = default_crawlers() if crawlers is None else list(crawlers)
     resolvers = default_resolvers(options) if resolvers is None else list(resolvers)
 
+    started = time.time_ns()
+    progress = progress or NoProgress()
     # The work tree, or a git revision read from the object database (``options.rev``).
     with open_source(root, WalkOptions(use_git=options.use_git), rev=options.rev) as source:
-        progress = progress or NoProgress()
-        unknowns: list[Unknown] = list(source.unknowns)
-        findings: list[Finding] = []
-        crawled = 0
-        total = len(source.entries)
-        sniffers = [c for c in crawlers if c.sniff_bytes > 0]
-        for done, entry in enumerate(source.entries, start=1):
-            progress.files(done, total)
-            pure = PurePosixPath(entry.path)
-            wanting = [c for c in crawlers if c.wants(pure, entry.size)]
-            by_content = not wanting and bool(sniffers) and entry.size > 0
-            if by_content:
-                wanting = _sniff(sniffers, entry, source, pure, unknowns)
-            if not wanting:
-                continue
-            crawled += 1
-            heads: list[bytes] = []
-            for crawler in wanting:
-                findings.extend(_crawl_one(crawler, entry, source, options, unknowns, heads))
-            others = [c for c in sniffers if c not in wanting]
-            if others and not by_content and entry.size > 0:
-                # A file some crawler wanted by name may still be something else by its
-                # bytes (a pickle named notes.txt): the first read tells, at no extra cost.
-                head = heads[0] if heads else None
-                for crawler in _sniff(others, entry, source, pure, unknowns, head=head):
-                    findings.extend(_crawl_one(crawler, entry, source, options, unknowns))
+        log.info("listed %d files in %.2f s", len(source.entries), (time.time_ns() - started) / 1e9)
+        # Worker processes read a work tree's files themselves; a revision's blobs come
+        # from the one git process of the source, so its files are crawled here.
+        reader: EntryReader = (
+            SourceReader(source) if options.rev else WorkTreeReader(started_ns=started)
+        )
+        cache = FileCache(_cache_dir(options) / FILE_NAME)
+        crawl_start = time.perf_counter()
+        try:
+            crawl = crawl_files(
+                source.entries,
+                crawlers,
+                reader=reader,
+                max_file_bytes=options.max_file_bytes,
+                cache=cache,
+                refresh=options.refresh,
+                workers=options.crawl_workers or _cpus(),
+                progress=progress,
+            )
+        finally:
+            cache.close()
+        log.info(
+            "crawled %d files in %.2f s, %d of them from the cache",
+            crawl.crawled,
+            time.perf_counter() - crawl_start,
+            crawl.cached,
+        )
         paths = [entry.path for entry in source.entries]
         packages = (
             find_packages(source.entries, source) if options.group_by is GroupBy.PACKAGES else {}
         )
-    for crawler in crawlers:
-        findings.extend(_finish_one(crawler, unknowns))
+    unknowns: list[Unknown] = [*source.unknowns, *crawl.unknowns]
+    findings: list[Finding] = crawl.findings
 
     components = merge_findings(findings, include_docs=options.include_docs)
     components = _resolve(components, resolvers, findings, options, progress)
@@ -113,7 +119,11 @@ def scan(
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         components=tuple(sorted(components, key=lambda c: c.key)),
         unknowns=tuple(sorted(set(unknowns), key=Unknown.sort_key)),
-        stats=ScanStats(files_listed=len(paths), files_crawled=crawled),
+        stats=ScanStats(
+            files_listed=len(paths),
+            files_crawled=crawl.crawled,
+            files_cached=crawl.cached,
+        ),
         offline=options.offline,
         policy_in_effect=options.policy is not None,
     )
@@ -138,94 +148,17 @@ def _analyse(result: ScanResult, options: ScanOptions) -> ChainReport:
     )
 
 
-def _sniff(
-    sniffers: Sequence[Crawler],
-    entry: Entry,
-    source: Source,
-    pure: PurePosixPath,
-    unknowns: list[Unknown],
-    *,
-    head: bytes | None = None,
-) -> list[Crawler]:
-    """The sniffing crawlers that want *entry* by its first bytes (read once for all,
-    unless *head*, bytes already read from its start, holds enough of them)."""
-    wanted = max(c.sniff_bytes for c in sniffers)
-    if head is None or len(head) < min(wanted, entry.size):
-        try:
-            head = source.read(entry, wanted, prefix=True)
-        except ReadError as exc:
-            unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
-            return []
-    return [c for c in sniffers if c.wants_content(pure, entry.size, head[: c.sniff_bytes])]
+def _cache_dir(options: ScanOptions) -> Path:
+    """The folder of the resolver cache and the per-file result cache."""
+    return options.cache_dir or default_cache_path().parent
 
 
-def _read_for(crawler: Crawler, entry: Entry, source: Source, limit: int, cap: int) -> FileInput:
-    """The crawler's view of *entry*: the whole file, or a prefix of at most *limit* bytes.
-
-    *cap* is the longest prefix the crawler may ever get; a shorter first read is
-    ``extendable``.
-    """
-    data = source.read(entry, limit, prefix=crawler.prefix_only)
-    truncated = crawler.prefix_only and len(data) < entry.size
-    return FileInput(
-        path=entry.path,
-        data=data,
-        size=entry.size,
-        truncated=truncated,
-        extendable=truncated and len(data) < cap,
-    )
-
-
-def _crawl_one(
-    crawler: Crawler,
-    entry: Entry,
-    source: Source,
-    options: ScanOptions,
-    unknowns: list[Unknown],
-    heads: list[bytes] | None = None,
-) -> list[Finding]:
-    """Read *entry* for *crawler* and crawl it; every failure becomes an Unknown. The
-    bytes read are appended to *heads*, when given, for content sniffing.
-
-    A prefix crawler first gets ``first_read`` bytes; when it raises :class:`NeedBytes`
-    it is given the longer prefix it asked for (within its limit) and crawls once more.
-    """
-    limit = min(crawler.max_bytes, options.max_file_bytes)
-    first = limit
-    if crawler.prefix_only and crawler.first_read is not None:
-        first = min(crawler.first_read, limit)
+def _cpus() -> int:
+    """The CPUs this process may run on."""
     try:
-        file = _read_for(crawler, entry, source, first, limit)
-        if heads is not None:
-            heads.append(file.data[:_SNIFF_KEEP])
-        try:
-            return list(crawler.crawl(file))
-        except NeedBytes as need:
-            if not file.extendable or need.wanted <= len(file.data):
-                raise
-            file = _read_for(crawler, entry, source, min(need.wanted, limit), limit)
-            return list(crawler.crawl(file))
-    except ReadError as exc:
-        unknowns.append(Unknown(file=entry.path, stage=Stage.READ, reason=str(exc)))
-        return []
-    except CrawlError as exc:
-        reason = f"{crawler.name}: {exc}"
-    except Exception as exc:  # the guard: a crawler bug must not end the scan
-        log.debug("crawler %s failed on %s", crawler.name, entry.path, exc_info=True)
-        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
-    unknowns.append(Unknown(file=entry.path, stage=Stage.CRAWL, reason=reason))
-    return []
-
-
-def _finish_one(crawler: Crawler, unknowns: list[Unknown]) -> list[Finding]:
-    """The crawler's cross-file findings; a failure becomes an Unknown for the root."""
-    try:
-        return list(crawler.finish())
-    except Exception as exc:  # the guard
-        log.debug("crawler %s failed to finish", crawler.name, exc_info=True)
-        reason = f"{crawler.name} crawler failed: {type(exc).__name__}: {exc}"
-        unknowns.append(Unknown(file=".", stage=Stage.CRAWL, reason=reason))
-        return []
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _resolve(
@@ -247,8 +180,7 @@ def _resolve(
             )
             for c in components
         ]
-    path = options.cache_dir / "cache.sqlite3" if options.cache_dir else default_cache_path()
-    cache = ResolverCache(path)
+    cache = ResolverCache(_cache_dir(options) / default_cache_path().name)
     try:
         context = ResolveContext(
             findings=findings, offline=options.offline, refresh=options.refresh, cache=cache

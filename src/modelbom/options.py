@@ -34,10 +34,12 @@ class ScanOptions(BaseModel):
         "root, read from the object database, instead of the files on disk.",
     )
     refresh: bool = Field(
-        default=False, description="Fetch remote facts again, ignoring the cache."
+        default=False,
+        description="Fetch remote facts and crawl every file again, ignoring the caches.",
     )
     cache_dir: Path | None = Field(
-        default=None, description="Resolver cache folder; default: the user cache directory."
+        default=None,
+        description="Folder of the resolver and file caches; default: the user cache directory.",
     )
     python_env: Path | None = Field(
         default=None, description="A Python environment whose installed packages give licenses."
@@ -48,6 +50,12 @@ class ScanOptions(BaseModel):
         gt=0,
         le=600,
         description="Seconds a remote source may take to connect or to answer a request.",
+    )
+    crawl_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Crawl worker processes; 0: one per CPU; 1: crawl in the main process.",
     )
     lineage_depth: int = Field(default=5, ge=0, le=20, description="How far to follow base models.")
     policy: Policy | None = Field(

@@ -210,10 +210,6 @@ class HfFilesCrawler(Crawler):
     version = "1"
     max_bytes = MIB
 
-    def __init__(self) -> None:
-        self._pipelines: set[str] = set()  # folders holding a model_index.json
-        self._held: list[tuple[str, list[Finding]]] = []  # (pipeline folder, findings)
-
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Model folder metadata by name; READMEs only up to the 1 MiB card cap."""
         if path.name in _JSON_NAMES:
@@ -221,17 +217,23 @@ class HfFilesCrawler(Crawler):
         return path.name.lower() == "readme.md" and size <= self.max_bytes
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
-        """Parse one metadata file; configs in pipeline components wait for :meth:`finish`."""
+        """Parse one metadata file; configs in pipeline components wait for :meth:`finish`.
+
+        Notes: ``{"pipeline": folder}`` for a ``model_index.json``; ``{"held": folder,
+        "findings": [...]}`` for a component config that belongs to the pipeline in
+        *folder*, if that folder turns out to hold one.
+        """
         path = file.pure_path
         scope = scope_of_path(path)
         scope = Scope.CONFIG if scope is Scope.CODE else scope
         if path.name == "model_index.json":
-            self._pipelines.add(path.parent.as_posix())
+            self.note(file.path, {"pipeline": path.parent.as_posix()})
             findings = _model_index(file, self.name, scope)
         elif path.name == "config.json":
             findings = _config(file, self.name, scope)
             if findings and path.parent.name in _DIFFUSERS_COMPONENT_DIRS:
-                self._held.append((path.parent.parent.as_posix(), findings))
+                held = [f.model_dump(mode="json") for f in findings]
+                self.note(file.path, {"held": path.parent.parent.as_posix(), "findings": held})
                 return []
         elif path.name == "adapter_config.json":
             findings = _adapter_config(file, self.name, scope)
@@ -241,10 +243,12 @@ class HfFilesCrawler(Crawler):
 
     def finish(self) -> Iterable[Finding]:
         """Component configs that turned out not to belong to a diffusers pipeline."""
+        notes = self.notes()
+        pipelines = {note["pipeline"] for _, note in notes if "pipeline" in note}
         out: list[Finding] = []
-        for pipeline, findings in self._held:
-            if pipeline not in self._pipelines:
-                out.extend(findings)
+        for _, note in notes:
+            if "held" in note and note["held"] not in pipelines:
+                out.extend(Finding.model_validate(f) for f in note["findings"])
         return sorted(out, key=Finding.sort_key)
 
 

@@ -180,8 +180,13 @@ def _bsd_variant(text: str) -> str:
 def license_file_rank(name: str) -> int | None:
     """How good a license file name is (lower is better); ``None`` if it is not one."""
     lower = name.lower()
-    if PurePosixPath(lower).suffix in _CODE_SUFFIXES:
+    rank = _name_rank(lower)
+    if rank is not None and PurePosixPath(lower).suffix in _CODE_SUFFIXES:
         return None  # license.py, license_check.ts, license.json: code about licenses
+    return rank
+
+
+def _name_rank(lower: str) -> int | None:
     for prefix in ("license", "licence"):
         rest = lower.removeprefix(prefix)
         if rest != lower and (not rest or rest[0] in ".-_"):
@@ -224,74 +229,78 @@ class LicenseFilesCrawler(Crawler):
     version = "1"
     max_bytes = MIB
 
-    def __init__(self) -> None:
-        self._weights: dict[str, list[str]] = {}  # folder -> weight files (paths)
-        self._metadata: dict[str, set[str]] = {}  # folder -> metadata file names
-        self._files: list[_LicenseFile] = []
-
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """License files up to 1 MiB; model configs to check. Artifacts are only noted."""
-        folder = path.parent.as_posix()
         if path.name in ("adapter_config.json", "model_index.json"):
-            self._metadata.setdefault(folder, set()).add(path.name)
+            self.note(path.as_posix(), {"metadata": True})
             return False
         if path.name == "config.json":
             return size <= self.max_bytes  # a model's config, or some other tool's?
         if _weight_file(path):
-            self._weights.setdefault(folder, []).append(path.as_posix())
+            self.note(path.as_posix(), {"weights": True})
             return False
         return license_file_rank(path.name) is not None and size <= self.max_bytes
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
-        """Identify a license file (kept for :meth:`finish`); note model configs."""
+        """Identify a license file (noted for :meth:`finish`); note model configs."""
         path = file.pure_path
-        folder = path.parent.as_posix()
         if path.name == "config.json":
             if any(marker in file.data for marker in _MODEL_CONFIG_MARKERS):
-                self._metadata.setdefault(folder, set()).add(path.name)
+                self.note(file.path, {"metadata": True})
             return []
         rank = license_file_rank(path.name)
-        if rank is None or len(self._files) >= _MAX_RECORDS:
+        if rank is None:
             return []
         first = file.data.split(b"\n", 1)[0][:400].decode("utf-8", errors="replace")
         scope = scope_of_path(path)
-        self._files.append(
-            _LicenseFile(
-                path=file.path,
-                folder=folder,
-                license=identify_license(file.data),
-                rank=rank,
-                first_line=first.rstrip("\r"),
-                scope=Scope.CONFIG if scope is Scope.CODE else scope,
-            )
+        scope = Scope.CONFIG if scope is Scope.CODE else scope
+        self.note(
+            file.path,
+            {
+                "license": identify_license(file.data),
+                "rank": rank,
+                "first_line": first.rstrip("\r"),
+                "scope": scope.value,
+            },
         )
         return []
 
     def finish(self) -> Iterable[Finding]:
-        """One finding per distinct license of each folder that also holds model artifacts."""
+        """One finding per distinct license of each folder that also holds model artifacts.
+
+        Notes: ``{"weights": true}`` for a weight file and ``{"metadata": true}`` for a
+        model's metadata file (both from :meth:`wants`, a ``config.json`` after a look at
+        its keys), and the identified license of each license file.
+        """
         by_folder: dict[str, list[_LicenseFile]] = {}
-        for record in self._files:
-            by_folder.setdefault(record.folder, []).append(record)
+        metadata: dict[str, set[str]] = {}  # folder -> metadata file names
+        weights: dict[str, list[str]] = {}  # folder -> weight files (paths)
+        records = 0
+        for path, note in self.notes():
+            pure = PurePosixPath(path)
+            folder = pure.parent.as_posix()
+            if note.get("metadata"):
+                metadata.setdefault(folder, set()).add(pure.name)
+            elif note.get("weights"):
+                weights.setdefault(folder, []).append(path)
+            elif "rank" in note and records < _MAX_RECORDS:
+                records += 1
+                record = _LicenseFile(
+                    path=path,
+                    folder=folder,
+                    license=note["license"],
+                    rank=note["rank"],
+                    first_line=note["first_line"],
+                    scope=Scope(note["scope"]),
+                )
+                by_folder.setdefault(folder, []).append(record)
         findings: list[Finding] = []
-        for folder, records in by_folder.items():
-            ident = self._component_id(folder)
+        for folder, records_of in by_folder.items():
+            ident = _component_id(folder, metadata.get(folder, set()), weights.get(folder, []))
             if ident is None:
                 continue
-            findings.extend(self._finding(ident, record) for record in _chosen(records))
+            findings.extend(self._finding(ident, record) for record in _chosen(records_of))
         return sorted(findings, key=Finding.sort_key)
-
-    def _component_id(self, folder: str) -> str | None:
-        """The id hf-files (or weights) gives the folder's component; None without artifacts."""
-        metadata = self._metadata.get(folder, set())
-        weights = self._weights.get(folder, [])
-        if not metadata and not weights:
-            return None
-        if folder not in ("", "."):
-            return folder
-        for name in _METADATA:
-            if name in metadata:
-                return name
-        return min(weights)
 
     def _finding(self, ident: str, record: _LicenseFile) -> Finding:
         identified = record.license is not None
@@ -309,6 +318,18 @@ class LicenseFilesCrawler(Crawler):
                 scope=record.scope,
             ),
         )
+
+
+def _component_id(folder: str, metadata: set[str], weights: list[str]) -> str | None:
+    """The id hf-files (or weights) gives the folder's component; None without artifacts."""
+    if not metadata and not weights:
+        return None
+    if folder not in ("", "."):
+        return folder
+    for name in _METADATA:
+        if name in metadata:
+            return name
+    return min(weights)
 
 
 def _chosen(records: list[_LicenseFile]) -> list[_LicenseFile]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
@@ -29,7 +28,6 @@ from modelbom.crawlers.manifests_python import (
     DEVELOPMENT,
     RUNTIME,
     Dep,
-    RequirementsFile,
     decode_text,
     parse_pipfile,
     parse_pipfile_lock,
@@ -67,15 +65,6 @@ _NOT_PIP_TOOLS = frozenset(
     }
 )  # fmt: skip
 _SKIP_DIRS = frozenset({"node_modules"})
-
-
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    """A requirements file parsed in ``crawl``, kept for ``finish``."""
-
-    path: str
-    parsed: RequirementsFile
-    primary: bool
 
 
 def _requirements_role(path: PurePosixPath) -> str | None:
@@ -169,9 +158,6 @@ class ManifestsCrawler(Crawler):
     version = "1"
     max_bytes = 32 * 1024 * 1024  # lock files of large monorepos
 
-    def __init__(self) -> None:
-        self._requirements: dict[str, _Seen] = {}
-
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Known manifest names, and text files that are or may be requirements files."""
         if any(part in _SKIP_DIRS for part in path.parts):
@@ -179,7 +165,12 @@ class ManifestsCrawler(Crawler):
         return path.name in _PARSERS or _requirements_role(path) is not None
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
-        """Report a manifest's dependencies; requirements files are kept for ``finish``."""
+        """Report a manifest's dependencies; requirements files are noted for ``finish``.
+
+        The note of a requirements file: whether it is named as one (``primary``), the
+        targets of its ``-r``/``-c`` includes, and its findings as if it were a runtime
+        file (``finish`` decides which files are reported, and with which scope).
+        """
         pure = file.pure_path
         parser = _PARSERS.get(pure.name)
         if parser is not None:
@@ -200,7 +191,20 @@ class ManifestsCrawler(Crawler):
             raise CrawlError(
                 f"not a requirements file: {parsed.invalid_lines} line(s) are not requirements"
             )
-        self._requirements[file.path] = _Seen(file.path, parsed, role != "secondary")
+        name = pure.name.lower()
+        manifest = "constraints" if "constraint" in name else "requirements"
+        deps = [
+            requirement_dep(req, scope=RUNTIME, manifest=manifest) for req in parsed.requirements
+        ]
+        found = _findings(deps, parsed.text, file.path, self.name)
+        self.note(
+            file.path,
+            {
+                "primary": role != "secondary",
+                "includes": [target for _, target in parsed.includes],
+                "findings": [f.model_dump(mode="json") for f in found],
+            },
+        )
         return []
 
     def finish(self) -> Iterable[Finding]:
@@ -212,18 +216,18 @@ class ManifestsCrawler(Crawler):
         it is a development one; files named for development tooling are development;
         the rest are runtime.
         """
-        seen = self._requirements
+        seen = {path: note for path, note in self.notes() if "primary" in note}
         children: dict[str, set[str]] = {path: set() for path in seen}
         parents: dict[str, set[str]] = {path: set() for path in seen}
-        for path, item in seen.items():
-            for _, target in item.parsed.includes:
+        for path, note in seen.items():
+            for target in note["includes"]:
                 resolved = resolve_include(path, target)
                 if resolved is not None and resolved in seen and resolved != path:
                     children[path].add(resolved)
                     parents[resolved].add(path)
         # Reported: files named as requirements files and what they include (visited set).
         reported: set[str] = set()
-        stack = sorted(p for p, item in seen.items() if item.primary)
+        stack = sorted(p for p, note in seen.items() if note["primary"])
         while stack:
             path = stack.pop()
             if path not in reported:
@@ -232,14 +236,11 @@ class ManifestsCrawler(Crawler):
         development = self._development(reported, children, parents)
         findings: list[Finding] = []
         for path in sorted(reported):
-            parsed = seen[path].parsed
-            scope = DEVELOPMENT if path in development else RUNTIME
-            name = PurePosixPath(path).name.lower()
-            manifest = "constraints" if "constraint" in name else "requirements"
-            deps = [
-                requirement_dep(req, scope=scope, manifest=manifest) for req in parsed.requirements
-            ]
-            findings.extend(_findings(deps, parsed.text, path, self.name))
+            for data in seen[path]["findings"]:
+                if path in development:
+                    properties = {**data["properties"], "dependency_scope": DEVELOPMENT}
+                    data = {**data, "properties": properties}
+                findings.append(Finding.model_validate(data))
         return findings
 
     @staticmethod

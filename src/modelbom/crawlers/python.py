@@ -29,13 +29,16 @@ import ast
 import io
 import posixpath
 import re
+import symtable
 import tokenize
-from collections.abc import Iterable, Iterator, Sequence
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import Any
 
 from modelbom.crawlers import python_calls as calls
-from modelbom.crawlers.base import Crawler, CrawlError, FileInput, scope_of_path
+from modelbom.crawlers.base import Crawler, CrawlError, FileInput, Note, scope_of_path
 from modelbom.crawlers.hosted import has_shapes, hosted_model, is_known_shape, provider_for_name
 from modelbom.crawlers.ids import hub_id
 from modelbom.model import Evidence, Finding, Kind, Scope
@@ -70,9 +73,31 @@ _HF_URL = re.compile(
 )
 _PROVIDER_URI = re.compile(r"^(?P<provider>[a-z_]+):/+(?P<model>[A-Za-z0-9][\w.:\-/@]*)$")
 _OLLAMA_NAME = re.compile(r"^[a-z0-9][a-z0-9._\-/]*(?::[A-Za-z0-9._\-]+)?$")
-_COMMENT_HINT = re.compile(
-    r"from_pretrained|load_dataset|pipeline\(|snapshot_download|hf_hub_download|load_lora"
-    r"|SentenceTransformer|model="
+# What a commented-out call or a doctest must contain to be analysed.
+_HINTS = (
+    "from_pretrained", "load_dataset", "pipeline(", "snapshot_download", "hf_hub_download",
+    "load_lora", "SentenceTransformer", "model=",
+)  # fmt: skip
+_COMMENT_HINT = re.compile("|".join(re.escape(hint) for hint in _HINTS))
+# A "#" and, later on the same line, a hint: what a line with such a comment holds.
+_COMMENT_LINE = re.compile(r"#[^\r\n]*?(?:" + _COMMENT_HINT.pattern + ")")
+
+# The prefilter (may_refer): every name _Analyzer._check_call acts on, and the names a
+# call of a generic name needs alongside (its module imported, or a ``model=`` keyword).
+_PREFILTER_NAMES = frozenset(
+    {
+        "from_pretrained", "from_quantized", "from_single_file", "pipeline", "load_adapter",
+        "load_dataset", "hf_hub_download", "snapshot_download",
+        *calls.ADAPTER_METHODS, *calls.HUB_CLASSES, *calls.HUB_CLASS_MODULES.values(),
+        *calls.HUB_METHODS, *calls.OLLAMA_CLASSES, *calls.HOSTED_CLASSES,
+        *calls.BEDROCK_METHODS,
+        "timm", "open_clip", "ollama",  # TIMM_, OPEN_CLIP_, OLLAMA_FUNCTIONS need these
+        "model",  # HOSTED_METHODS (create, chat, ...) report only their ``model=`` keyword
+    }
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-z0-9_]+")
+_PROVIDER_TEXT = re.compile(
+    "(?:" + "|".join(re.escape(p) for p in sorted(calls.PREFIX_PROVIDERS)) + "):/"
 )
 
 
@@ -233,10 +258,11 @@ class _Analyzer:
     """Walks one module's statements in order, tracking names and reporting load calls."""
 
     def __init__(
-        self, path: str, lines: list[str], scope: Scope, crawler: str, line_offset: int = 0
+        self, source: str, path: str, scope: Scope, crawler: str, line_offset: int = 0
     ) -> None:
         self.path = path
-        self.lines = lines
+        self.source = source
+        self.lines = source.splitlines()
         self.scope = scope
         self.crawler = crawler
         self.line_offset = line_offset
@@ -255,7 +281,7 @@ class _Analyzer:
 
     def collect_imports(self, tree: ast.Module) -> None:
         """Imports anywhere in the module (they are visible where they are used)."""
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, ast.ImportFrom):
                 module = node.module or ""
                 if node.level == 0 and module:
@@ -275,11 +301,17 @@ class _Analyzer:
                         self.module_aliases[alias.name] = (0, alias.name)
 
     def collect_tables(self, tree: ast.Module, module_env: _Env) -> None:
-        """argparse defaults by destination and class field defaults by name."""
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _name_of(node.func) == "add_argument":
-                self._collect_argparse(node, module_env)
-            elif isinstance(node, ast.ClassDef):
+        """argparse defaults by destination and class field defaults by name.
+
+        Both tables merge values order-free (:func:`_cap`), so calls and classes are
+        collected in two passes, the calls only when the source names ``add_argument``.
+        """
+        if "add_argument" in self.source:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and _name_of(node.func) == "add_argument":
+                    self._collect_argparse(node, module_env)
+        for node in _statements(tree):
+            if isinstance(node, ast.ClassDef):
                 for stmt in node.body:
                     self._collect_class_field(stmt, module_env)
 
@@ -827,7 +859,11 @@ class _Analyzer:
                 and ":/" in node.value
             ):
                 match = _PROVIDER_URI.match(node.value.strip())
-                if match and match["provider"] in calls.PREFIX_PROVIDERS:
+                if (
+                    match
+                    and match["provider"] in calls.PREFIX_PROVIDERS
+                    and self._written(node, match["provider"] + ":/")
+                ):
                     provider = calls.PREFIX_PROVIDERS[match["provider"]]
                     model = hosted_model(provider, match["model"])
                     if model:
@@ -838,6 +874,11 @@ class _Analyzer:
                             _Target(Kind.HOSTED_MODEL, provider=provider),
                             call,
                         )
+
+    def _written(self, node: ast.expr, text: str) -> bool:
+        """Whether *text* is written in the source of *node* (not assembled from escapes or
+        adjacent literals): what keeps :func:`may_refer` exact."""
+        return text in (ast.get_source_segment(self.source, node) or "")
 
     def _single(self, node: ast.expr | None, env: _Env) -> str | None:
         if node is None:
@@ -955,6 +996,26 @@ def _hosted_finding(candidate: str, target: _Target, evidence: Evidence) -> Find
     )
 
 
+def _statements(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Every statement of *tree*, in the order :func:`ast.walk` meets them.
+
+    Statements only hold statements in lists (bodies, handlers, match cases), never inside
+    expressions, so a breadth-first walk that enters only those lists meets them in the
+    same order as one through every node, at a fraction of the cost.
+    """
+    todo: deque[ast.AST] = deque([tree])
+    while todo:
+        node = todo.popleft()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                todo.extend(
+                    v for v in value if isinstance(v, ast.stmt | ast.excepthandler | ast.match_case)
+                )
+        if isinstance(node, ast.stmt):
+            yield node
+
+
 def _calls_in(node: ast.AST) -> Iterator[ast.Call]:
     """Every call inside *node*, inner calls first, not entering nested definitions."""
     out: list[ast.Call] = []
@@ -1010,8 +1071,7 @@ def analyze_module(
     With *extras*, commented-out code and doctest examples in docstrings are read too.
     """
     tree = _parse(source, path)
-    lines = source.splitlines()
-    analyzer = _Analyzer(path, lines, scope, crawler, line_offset)
+    analyzer = _Analyzer(source, path, scope, crawler, line_offset)
     module_env = _Env()
     try:
         analyzer.collect_imports(tree)
@@ -1030,7 +1090,9 @@ def analyze_module(
             else f
             for f in findings
         ]
-    if extras:
+    if extras and _COMMENT_HINT.search(source):
+        # A commented-out call or a doctest can only hold a load call the hint matches,
+        # and only as written in the source (a docstring's hint is looked for there).
         findings.extend(_comment_findings(source, path, crawler, line_offset))
         findings.extend(_docstring_findings(tree, path, crawler, line_offset))
     # Constants and the elements, keys and values of containers bound at module level.
@@ -1045,14 +1107,55 @@ def analyze_module(
     return ModuleAnalysis(sorted(findings, key=Finding.sort_key), exports, analyzer.pending)
 
 
+def may_refer(source: str) -> bool:
+    """False only when *source* provably yields no finding and no import to follow.
+
+    Every finding and every name to follow into another module comes from a call whose
+    name the tables of :mod:`~modelbom.crawlers.python_calls` list (or that needs one of
+    a few names alongside: its module imported, a ``model=`` keyword), from a provider
+    URI written in a string literal (``openai:/gpt-4o``), or from a commented-out call or
+    doctest that the comment hint matches; each of these is written in the source as it
+    is. Python normalises identifiers (NFKC), so a name may be spelt in other
+    characters: any source that is not pure ASCII is analysed. The cost is a scan for
+    words, a fraction of parsing.
+    """
+    if not source.isascii():
+        return True
+    if any(hint in source for hint in _HINTS):  # as _COMMENT_HINT.search(source), faster
+        return True
+    if ":/" in source and _PROVIDER_TEXT.search(source):
+        return True
+    return not _PREFILTER_NAMES.isdisjoint(_WORD.findall(source))
+
+
+def _syntax_ok(source: str, path: str) -> bool:
+    """Whether *source* is valid Python, without building the syntax tree in Python.
+
+    The compiler's symbol-table pass parses with the same grammar as :func:`ast.parse`
+    and rejects more (misplaced ``nonlocal``, unknown ``__future__`` features), so True
+    means :func:`ast.parse` accepts the source; on False the caller parses it for real
+    to learn whether, and why, it is invalid.
+    """
+    if len(source) > _MAX_SOURCE_CHARS:
+        return False
+    try:
+        symtable.symtable(source, path, "exec")
+    except Exception:  # SyntaxError, ValueError (NUL bytes), RecursionError, MemoryError
+        return False
+    return True
+
+
 def findings_from_source(
     source: str, path: str, *, scope: Scope, crawler: str = "python", line_offset: int = 0
 ) -> list[Finding]:
     """Parse *source* and return its findings. Raises :class:`CrawlError` on bad input.
 
-    Names imported from other modules cannot be followed here (use :class:`PythonCrawler`
-    for that); *line_offset* is added to every reported line.
+    A source that :func:`may_refer` rules out is not parsed at all (no findings, and no
+    error for invalid code). Names imported from other modules cannot be followed here
+    (use :class:`PythonCrawler` for that); *line_offset* is added to every reported line.
     """
+    if not may_refer(source):
+        return []
     return analyze_module(
         source, path, scope=scope, crawler=crawler, line_offset=line_offset
     ).findings
@@ -1081,8 +1184,8 @@ def _snippet_findings(
 
 def _comment_findings(source: str, path: str, crawler: str, line_offset: int) -> list[Finding]:
     """Load calls in commented-out code, with scope ``comment``."""
-    if "#" not in source:
-        return []
+    if not _COMMENT_LINE.search(source):
+        return []  # no line holds the hint after a "#": no comment can
     out: list[Finding] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
@@ -1109,7 +1212,7 @@ def _docstring_findings(
 ) -> list[Finding]:
     """Load calls in doctest examples (``>>>``) inside docstrings, with scope ``docs``."""
     out: list[Finding] = []
-    for node in ast.walk(tree):
+    for node in (tree, *_statements(tree)):
         if not isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if not node.body or not isinstance(node.body[0], ast.Expr):
@@ -1146,56 +1249,172 @@ def _module_files(level: int, module: str, importer: str) -> list[str]:
     return [stem + ".py", stem + "/__init__.py"]
 
 
+def _pending_note(item: _Pending) -> Note:
+    target = item.target
+    return {
+        "level": item.level,
+        "module": item.module,
+        "name": item.name,
+        "target": {
+            "kind": target.kind.value,
+            "revision": target.revision,
+            "allow_single": target.allow_single,
+            "short_org": target.short_org,
+            "properties": [list(p) for p in target.properties],
+            "provider": target.provider,
+            "strict": target.strict,
+        },
+        "evidence": item.evidence.model_dump(mode="json"),
+    }
+
+
+def _pending_of(note: Mapping[str, Any], importer: str) -> _Pending:
+    target = note["target"]
+    return _Pending(
+        level=note["level"],
+        module=note["module"],
+        name=note["name"],
+        importer=importer,
+        target=_Target(
+            kind=Kind(target["kind"]),
+            revision=target["revision"],
+            allow_single=target["allow_single"],
+            short_org=target["short_org"],
+            properties=tuple((k, v) for k, v in target["properties"]),
+            provider=target["provider"],
+            strict=target["strict"],
+        ),
+        evidence=Evidence.model_validate(note["evidence"]),
+    )
+
+
+@dataclass(slots=True)
+class _Modules:
+    """The repository's modules as the notes tell: exported values, or not yet analysed."""
+
+    exports: dict[str, dict[str, Values]]  # analysed modules with something to export
+    lazy: set[str]  # modules the prefilter skipped (their exports are unknown)
+    pending: list[_Pending]
+    _suffixes: dict[str, list[str]] | None = None
+
+    def named(self, level: int, candidates: Sequence[str]) -> list[str]:
+        """Known module paths an import names: exactly, or (absolute imports) by suffix."""
+        if level:
+            return sorted({c for c in candidates if c in self.exports or c in self.lazy})
+        if self._suffixes is None:
+            self._suffixes = {}
+            for path in sorted(self.exports.keys() | self.lazy):
+                parts = path.split("/")
+                for i in range(len(parts)):
+                    self._suffixes.setdefault("/".join(parts[i:]), []).append(path)
+        return sorted({p for c in candidates for p in self._suffixes.get(c, ())})
+
+
 class PythonCrawler(Crawler):
-    """Python source files (``.py``), with names followed across the repository's modules."""
+    """Python source files (``.py``), with names followed across the repository's modules.
+
+    A module that :func:`may_refer` rules out is only checked for valid syntax; it is
+    noted as not analysed (``{"lazy": true}``), and analysed after all (through
+    :meth:`revisit`) when another module imports a name from it that a load call uses.
+    An analysed module notes the values it exports and the names it imports for load
+    calls (``{"exports": ..., "pending": [...]}``), resolved in :meth:`finish`.
+    """
 
     name = "python"
-    version = "2"
+    version = "3"
     max_bytes = _MAX_SOURCE_CHARS
-
-    def __init__(self) -> None:
-        self._exports: dict[str, dict[str, Values]] = {}
-        self._pending: list[_Pending] = []
 
     def wants(self, path: PurePosixPath, size: int) -> bool:
         """Every ``.py`` file."""
         return path.suffix == ".py"
 
     def crawl(self, file: FileInput) -> Iterable[Finding]:
-        """Parse the file and report its load calls; remember its constants for others."""
+        """Parse the file and report its load calls; note its constants for others."""
         source = decode_source(file.data)
+        if not file.revisit and not may_refer(source) and _syntax_ok(source, file.path):
+            self.note(file.path, {"lazy": True})
+            return []
         analysis = analyze_module(source, file.path, scope=scope_of_path(file.pure_path))
-        self._exports[file.path] = analysis.exports
-        self._pending.extend(analysis.pending)
+        note: Note = {}
+        if analysis.exports or file.revisit:
+            note["exports"] = {k: [[v, c] for v, c in vs] for k, vs in analysis.exports.items()}
+        if analysis.pending:
+            note["pending"] = [_pending_note(item) for item in analysis.pending]
+        if note:
+            self.note(file.path, note)
         return analysis.findings
 
-    def _lookup(self, level: int, module: str, name: str, importer: str, depth: int) -> Values:
-        """The values of *name* in the module an import names (following re-exports)."""
+    def _modules(self) -> _Modules:
+        known = self.__dict__.get("_modules_memo")
+        if known is not None and known[0] == self.notes_changes():
+            modules: _Modules = known[1]
+            return modules
+        modules = self._read_modules()
+        self.__dict__["_modules_memo"] = (self.notes_changes(), modules)
+        return modules
+
+    def _read_modules(self) -> _Modules:
+        modules = _Modules(exports={}, lazy=set(), pending=[])
+        for path, note in self.notes():
+            if note.get("lazy"):
+                modules.lazy.add(path)
+            if "exports" in note:
+                modules.exports[path] = {
+                    k: tuple((v, c) for v, c in vs) for k, vs in note["exports"].items()
+                }
+            for item in note.get("pending", ()):
+                modules.pending.append(_pending_of(item, path))
+        modules.lazy -= modules.exports.keys()
+        return modules
+
+    def _lookup(
+        self,
+        modules: _Modules,
+        item: tuple[int, str, str, str],
+        depth: int,
+        missing: set[str] | None = None,
+    ) -> Values:
+        """The values of a name in the module an import names (following re-exports).
+
+        With *missing*, modules not analysed yet that the lookup reaches are added to it.
+        """
+        level, module, name, importer = item
         if depth > _MAX_IMPORT_DEPTH:
             return ()
-        candidates = _module_files(level, module, importer)
         out: list[tuple[str, float]] = []
-        for path, exports in sorted(self._exports.items()):
-            if not any(path == c or (not level and path.endswith("/" + c)) for c in candidates):
+        for path in modules.named(level, _module_files(level, module, importer)):
+            if path in modules.lazy:
+                if missing is not None:
+                    missing.add(path)
                 continue
-            for value, conf in exports.get(name, ()):
+            for value, conf in modules.exports.get(path, {}).get(name, ()):
                 if value.startswith(_DEFER):
                     lvl, mod, attr = value[len(_DEFER) :].split("\x00", 2)
-                    out.extend(_lower(self._lookup(int(lvl), mod, attr, path, depth + 1), conf))
+                    found = self._lookup(modules, (int(lvl), mod, attr, path), depth + 1, missing)
+                    out.extend(_lower(found, conf))
                 else:
                     out.append((value, conf))
         return _cap(out)
 
+    def revisit(self) -> Iterable[str]:
+        """Modules skipped by the prefilter that an import of a load call reaches."""
+        modules = self._modules()
+        missing: set[str] = set()
+        for item in modules.pending:
+            self._lookup(modules, (item.level, item.module, item.name, item.importer), 0, missing)
+        return sorted(missing)
+
     def finish(self) -> Iterable[Finding]:
         """Resolve names imported from other modules of the repository."""
+        modules = self._modules()
         out: list[Finding] = []
-        for item in self._pending:
-            for value, conf in self._lookup(item.level, item.module, item.name, item.importer, 0):
+        for item in modules.pending:
+            where = (item.level, item.module, item.name, item.importer)
+            for value, conf in self._lookup(modules, where, 0):
                 evidence = item.evidence.model_copy(
                     update={"confidence": min(conf, item.evidence.confidence)}
                 )
                 finding = make_finding(value, item.target, evidence)
                 if finding is not None:
                     out.append(finding)
-        self._pending.clear()
         return sorted(out, key=Finding.sort_key)

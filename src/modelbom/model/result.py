@@ -41,6 +41,9 @@ class ScanStats(BaseModel):
 
     files_listed: int = 0
     files_crawled: int = 0
+    # Of the files crawled, those whose result came from the per-file result cache: how
+    # the scan ran, not what it found (no output format carries it).
+    files_cached: int = 0
 
 
 class Group(BaseModel):

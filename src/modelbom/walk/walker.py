@@ -61,6 +61,25 @@ class FileEntry:
     path: str  # relative to the scanned root, POSIX separators, as the OS gave it
     fs_path: Path  # absolute real path to open (a followed in-root symlink: its target)
     size: int  # st_size of the regular file
+    # The rest of the stat that listed it: what tells this version of the file from any
+    # other without reading it (the per-file result cache keys on it); 0 when unknown.
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+    inode: int = 0
+    device: int = 0
+
+    @classmethod
+    def of(cls, path: str, fs_path: Path, info: os.stat_result) -> FileEntry:
+        """The entry for a regular file at *fs_path* whose ``lstat`` is *info*."""
+        return cls(
+            path=path,
+            fs_path=fs_path,
+            size=info.st_size,
+            mtime_ns=info.st_mtime_ns,
+            ctime_ns=info.st_ctime_ns,
+            inode=info.st_ino,
+            device=info.st_dev,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +282,7 @@ class _Collector:
     def _add(self, rel: str, info: os.stat_result) -> None:
         mode = info.st_mode
         if stat.S_ISREG(mode):
-            self.entries[rel] = FileEntry(path=rel, fs_path=Path(self.abs(rel)), size=info.st_size)
+            self.entries[rel] = FileEntry.of(rel, Path(self.abs(rel)), info)
         elif stat.S_ISLNK(mode):
             self._add_symlink(rel)
         elif not stat.S_ISDIR(mode):
@@ -304,7 +323,7 @@ class _Collector:
             return
         mode = info.st_mode
         if stat.S_ISREG(mode):
-            self.entries[rel] = FileEntry(path=rel, fs_path=Path(target), size=info.st_size)
+            self.entries[rel] = FileEntry.of(rel, Path(target), info)
         elif stat.S_ISDIR(mode):
             # A directory target is not followed: its files are reached by their real path.
             self._dir_links[rel] = Path(target).relative_to(self.root).as_posix().strip(".")
