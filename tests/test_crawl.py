@@ -219,6 +219,22 @@ def test_a_cache_found_damaged_while_reading_is_moved_aside(tmp_path: Path, sett
     assert again.stats.files_cached == 300
 
 
+@pytest.mark.parametrize("asked", [3, 100])  # a few rows of many: lookups; most: one pass
+def test_the_cache_returns_exactly_the_rows_asked_for(tmp_path: Path, asked: int) -> None:
+    cache = FileCache(tmp_path / FILE_NAME)
+    for n in range(100):
+        cache.put(n.to_bytes(16, "big"), f'{{"crawled": true, "n": {n}}}')
+    cache.flush()
+    keys = [n.to_bytes(16, "big") for n in range(0, 200, 200 // asked)][:asked]
+    found = cache.get_many(keys)
+    assert found == {
+        k: f'{{"crawled": true, "n": {int.from_bytes(k, "big")}}}'
+        for k in keys
+        if int.from_bytes(k, "big") < 100
+    }
+    cache.close()
+
+
 def test_the_cache_evicts_the_results_used_longest_ago(tmp_path: Path) -> None:
     cache = FileCache(tmp_path / FILE_NAME, max_bytes=64 * 1024)
     for n in range(2000):
