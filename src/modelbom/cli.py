@@ -15,18 +15,21 @@ import traceback
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelbom import __version__
 from modelbom.config import env_settings, file_settings
-from modelbom.emit import EmitOptions, OutputFormat, emitter_for
-from modelbom.emit.cyclonedx import SPEC_VERSIONS
-from modelbom.engine import scan
+from modelbom.emit import CYCLONEDX_VERSIONS, EmitOptions, OutputFormat, emitter_for
 from modelbom.errors import ModelbomError, OutputError, UsageError
-from modelbom.model import ScanResult
 from modelbom.model.text import display_text
-from modelbom.options import ScanOptions
-from modelbom.policy.model import find_policy, load_policy
 from modelbom.progress import Progress, TerminalProgress
+
+if TYPE_CHECKING:
+    from modelbom.model import ScanResult
+    from modelbom.options import ScanOptions
+
+# The engine, its crawlers and resolvers, and the emitters' libraries are imported when a
+# command needs them, so that `--version`, `--help` and usage errors answer at once.
 
 PROG = "modelbom"
 _MAX_UNKNOWNS_SHOWN = 20
@@ -124,7 +127,7 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
     )
     sc.add_argument(
         "--spec-version",
-        choices=sorted(SPEC_VERSIONS),
+        choices=list(CYCLONEDX_VERSIONS),
         default="1.6",
         help="CycloneDX specification version",
     )
@@ -222,6 +225,9 @@ def _summary(result: ScanResult) -> None:
 
 def _options(args: argparse.Namespace) -> ScanOptions:
     """Validated scan options from the shared command-line options."""
+    from modelbom.options import ScanOptions
+    from modelbom.policy.model import find_policy, load_policy
+
     root = Path(args.path)
     if not root.exists():
         raise UsageError(f"{display_text(args.path)}: no such file or directory")
@@ -257,6 +263,7 @@ def _progress(args: argparse.Namespace) -> Progress | None:
 
 
 def _run_explain(args: argparse.Namespace) -> ExitCode:
+    from modelbom.engine import scan
     from modelbom.explain import explain, find_components
 
     result = scan(_options(args), progress=_progress(args))
@@ -302,6 +309,8 @@ def _run_diff(args: argparse.Namespace) -> ExitCode:
 
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
+    from modelbom.engine import scan
+
     outputs = _outputs(args)
     result = scan(_options(args), progress=_progress(args))
     options = EmitOptions(reproducible=args.reproducible, spec_version=args.spec_version)
