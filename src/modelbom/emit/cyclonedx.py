@@ -8,8 +8,8 @@ with the library before any byte is returned; a BOM that fails is an :class:`Emi
 and is never written.
 
 Validation is strict (the library's strict schema, every ``format`` the schema names
-checked: see :mod:`modelbom.emit.formats`) and built once per process and spec
-version: the validator, its schema registry and its format checker are cached.
+checked) and cheap: see :mod:`modelbom.emit.validation`. The validator is built once per
+process and spec version.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from cyclonedx.spdx import is_supported_id
 from packageurl import PackageURL
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
-from modelbom.emit.formats import MissingFormat, format_checker, formats_in
+from modelbom.emit.validation import MissingFormat, compile_validator
 from modelbom.model import BaseModelRef, Component, Kind, LicenseClaim, ScanResult
 from modelbom.model.verdict import ComponentVerdict
 
@@ -491,14 +491,10 @@ def _load_schema(path: str | None) -> Any:
 def _validator(spec_version: str) -> Any:
     """The strict schema validator of *spec_version*, built once per process.
 
-    The same schema files and registry as cyclonedx-python-lib's ``JsonStrictValidator``
-    (draft 7, the SPDX, JSF and cryptography schemas it refers to), with a format
-    checker for exactly the formats they name.
+    The same schema files as cyclonedx-python-lib's ``JsonStrictValidator`` (draft 7,
+    with the SPDX, JSF and cryptography schemas it refers to), every format they name
+    checked.
     """
-    from jsonschema.validators import Draft7Validator  # type: ignore[import-untyped]
-    from referencing import Registry
-    from referencing.jsonschema import DRAFT7
-
     schema = _load_schema(schema_files.BOM_JSON_STRICT[SPEC_VERSIONS[spec_version]])
     prefix = "http://cyclonedx.org/schema/"
     referenced = {
@@ -508,14 +504,10 @@ def _validator(spec_version: str) -> Any:
             schema_files.CRYPTOGRAPHY_DEFS
         ),
     }
-    registry: Registry[Any] = Registry().with_resources(
-        (uri, DRAFT7.create_resource(document)) for uri, document in referenced.items()
-    )
     try:
-        checker = format_checker(formats_in(schema, *referenced.values()))
+        return compile_validator(schema, referenced)
     except MissingFormat as exc:  # pragma: no cover - an installation problem
         raise EmitError(f"CycloneDX schema validation is not available: {exc}") from None
-    return Draft7Validator(schema, registry=registry, format_checker=checker)
 
 
 def validate(text: str, spec_version: str) -> str | None:

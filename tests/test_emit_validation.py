@@ -8,9 +8,18 @@ import sys
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema._utils import uniq  # type: ignore[import-untyped]
 
 from modelbom.emit.cyclonedx import SPEC_VERSIONS, validate
-from modelbom.emit.formats import MissingFormat, format_checker, formats_in, is_iri_reference
+from modelbom.emit.validation import (
+    MissingFormat,
+    format_checker,
+    formats_in,
+    is_iri_reference,
+    unique_items,
+)
 
 # Each verdict is the one of the rfc3987-syntax grammar that jsonschema's own
 # iri-reference checker uses, so a BOM modelbom accepts passes a consumer's validation.
@@ -92,6 +101,56 @@ def test_every_format_of_the_cyclonedx_schemas_is_checked(version: str) -> None:
     formats = formats_in(*schemas)
     assert {"date-time", "iri-reference", "idn-email"} <= formats
     assert set(format_checker(formats).checkers) == formats
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-2, 2)
+    | st.sampled_from([0.0, 1.0, 1.5])
+    | st.text("ab", max_size=2),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text("ab", max_size=1), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+def fast_unique(items: list[Any]) -> bool:
+    class Draft:
+        @staticmethod
+        def is_type(instance: object, kind: str) -> bool:
+            return isinstance(instance, list)
+
+    return not list(unique_items(Draft(), True, items, {}))
+
+
+@given(st.lists(JSON, max_size=6))
+def test_unique_items_agrees_with_jsonschema(items: list[Any]) -> None:
+    assert fast_unique(items) == bool(uniq(items))
+
+
+@pytest.mark.parametrize(
+    ("items", "unique"),
+    [
+        ([1, 1.0], False),
+        ([True, 1], True),
+        ([False, 0, None], True),
+        ([{"a": [1, {"b": True}]}, {"a": [1.0, {"b": True}]}], False),
+        ([{"a": 1}, {"a": 1, "b": 2}], True),
+        ([[1, 2], [2, 1]], True),
+    ],
+)
+def test_unique_items_uses_json_equality(items: list[Any], unique: bool) -> None:
+    assert fast_unique(items) is unique
+
+
+def test_duplicate_components_fail_validation() -> None:
+    document = json.loads(bom())
+    document["components"].append(dict(document["components"][0]))
+    error = validate(json.dumps(document), "1.6")
+    assert error is not None and "non-unique" in error
 
 
 def bom(**component: Any) -> str:
