@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -198,3 +201,42 @@ def test_the_version_answers_without_importing_the_engine_or_the_validators() ->
     assert "modelbom.cli" in loaded
     heavy = {"modelbom.engine", "modelbom.crawlers", "jsonschema", "cyclonedx", "huggingface_hub"}
     assert loaded & heavy == set()
+
+
+def test_an_installed_rfc3987_syntax_is_imported_only_when_jsonschema_needs_it(
+    tmp_path: Path,
+) -> None:
+    # A package of that name, as another tool may have installed it: it records when it
+    # is imported, and accepts only "ok" as an IRI.
+    package = tmp_path / "site" / "rfc3987_syntax"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(
+        "import os\n"
+        "open(os.environ['MARKER'], 'a').write('imported\\n')\n"
+        "def is_valid_syntax(term, value):\n"
+        "    return value == 'ok'\n"
+    )
+    marker = tmp_path / "marker"
+    code = textwrap.dedent(
+        """
+        import json, os
+        from modelbom.emit.cyclonedx import validate
+        bom = {"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1}
+        assert validate(json.dumps(bom), "1.6") is None
+        print("after validate:", os.path.exists(os.environ["MARKER"]))
+        from jsonschema import FormatChecker
+        checker = FormatChecker()
+        print("jsonschema's own check:", checker.conforms("ok", "iri"), checker.conforms("x:y", "iri"))
+        print("after the check:", os.path.exists(os.environ["MARKER"]))
+        """
+    )
+    env = dict(os.environ, MARKER=str(marker), PYTHONPATH=str(tmp_path / "site"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "after validate: False",
+        "jsonschema's own check: True False",
+        "after the check: True",
+    ]

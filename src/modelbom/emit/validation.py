@@ -25,6 +25,13 @@ formats a schema names:
 A schema that names a format with no checker here is an error (:class:`MissingFormat`),
 never a format that silently goes unchecked.
 
+modelbom does not install ``rfc3987-syntax``, but an environment may have it for another
+package (Jupyter's dependencies pull it in), and jsonschema imports it, when present,
+as it is itself imported. :func:`import_jsonschema` imports jsonschema with a stand-in
+for it whose ``is_valid_syntax`` imports the real package on its first call: jsonschema's
+own ``iri`` checks keep their exact behaviour for any other user in the process, and
+only whoever uses them pays for the grammar.
+
 **uniqueItems.** jsonschema compares the items of an array of objects pairwise, so the
 ``components`` and ``dependencies`` arrays of a BOM cost time quadratic in their length
 (more than a second for 1,000 components). :func:`unique_items` decides the same
@@ -38,8 +45,13 @@ keep it.
 from __future__ import annotations
 
 import functools
+import importlib
+import importlib.util
 import math
 import re
+import sys
+import threading
+import types
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +63,7 @@ __all__ = [
     "compile_validator",
     "format_checker",
     "formats_in",
+    "import_jsonschema",
     "is_iri",
     "is_iri_reference",
     "unique_items",
@@ -59,6 +72,54 @@ __all__ = [
 
 class MissingFormat(Exception):
     """A schema names a format that no checker here knows."""
+
+
+# -- importing jsonschema -----------------------------------------------------------------
+
+_RFC3987 = "rfc3987_syntax"
+_IMPORT_LOCK = threading.RLock()
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module while jsonschema is imported; every attribute read later
+    imports the real module."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):  # the import system's questions
+            raise AttributeError(name)
+        return getattr(_real_module(self.__name__), name)
+
+
+def _real_module(name: str) -> types.ModuleType:
+    with _IMPORT_LOCK:
+        current = sys.modules.get(name)
+        if current is not None and not isinstance(current, _DeferredModule):
+            return current
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+
+def _deferred_is_valid_syntax(term: str, value: str) -> bool:
+    """``rfc3987_syntax.is_valid_syntax``, imported on the first call."""
+    return bool(_real_module(_RFC3987).is_valid_syntax(term, value))
+
+
+def import_jsonschema() -> None:
+    """Import jsonschema without compiling the rfc3987-syntax grammar (see above)."""
+    if "jsonschema" in sys.modules:
+        return
+    with _IMPORT_LOCK:
+        if _RFC3987 in sys.modules or importlib.util.find_spec(_RFC3987) is None:
+            stand_in = None
+        else:
+            stand_in = _DeferredModule(_RFC3987)
+            stand_in.is_valid_syntax = _deferred_is_valid_syntax  # what jsonschema imports
+            sys.modules[_RFC3987] = stand_in
+        try:
+            importlib.import_module("jsonschema")
+        finally:
+            if stand_in is not None and sys.modules.get(_RFC3987) is stand_in:
+                del sys.modules[_RFC3987]
 
 
 # -- RFC 3987 IRIs ----------------------------------------------------------------------
@@ -198,6 +259,7 @@ def format_checker(formats: Iterable[str]) -> FormatChecker:
     Raises :class:`MissingFormat` when one of them has no checker (for example when the
     package jsonschema needs for it is not installed).
     """
+    import_jsonschema()
     from jsonschema import FormatChecker
 
     wanted = set(formats)
@@ -259,6 +321,7 @@ def unique_items(validator: Any, unique: Any, instance: Any, schema: Any) -> Ite
 
 @functools.cache
 def _draft7() -> Any:
+    import_jsonschema()
     from jsonschema.validators import Draft7Validator, extend  # type: ignore[import-untyped]
 
     return extend(Draft7Validator, {"uniqueItems": unique_items})
