@@ -84,6 +84,8 @@ class _DeferredModule(types.ModuleType):
     """Stands in for a module while jsonschema is imported; every attribute read later
     imports the real module."""
 
+    is_valid_syntax: Any  # the one name jsonschema imports from rfc3987_syntax
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):  # the import system's questions
             raise AttributeError(name)
