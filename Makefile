@@ -57,9 +57,11 @@ chromium:
 	       "the browser tests of the html report will skip (and fail when CI is set)"; \
 	fi
 
-## bench: build synthetic repositories and print scan figures
+## bench: speed, memory and resolution figures on synthetic repositories of 10k and 100k
+## files (kept in ~/.cache/modelbom-bench); BENCH_ARGS=--quick for 10k only. See
+## docs/performance.md. Not part of `make test`.
 bench: $(STAMP)
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ## golden: regenerate the golden files after an intended change in output
 golden: $(STAMP)

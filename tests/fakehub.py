@@ -29,12 +29,20 @@ Faults (:class:`Fault`) are injected per repository id, or for every request wit
 ``"*"``: an HTTP status, a delay, a malformed JSON body, an oversized body (with or
 without ``Content-Length``), a redirect. Every request is recorded
 (:class:`SeenRequest`), including whether it carried an ``Authorization`` header.
+
+Two server-wide options model a real Hub at scale: ``FakeHub(latency=0.05)`` adds that
+many seconds to every answer (the round trip of a distant server), and
+``FakeHub(rate_limit=RateLimitWindow(limit=300, window=2.0))`` answers 429 to every
+request beyond *limit* in a fixed window (the first opens when the first request
+arrives), with the Hub's ``RateLimit`` headers giving the seconds left in the window. :attr:`FakeHub.max_in_flight` is the most requests it was
+answering at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -76,12 +84,22 @@ class Fault:
     """With *oversized*: send no Content-Length and close the connection after the body."""
     rate_limit_reset: int = 1
     """``t=`` of the RateLimit header of a 429."""
+    rate_limit_policy: tuple[int, int] = (500, 300)
+    """``q=`` and ``w=`` of the RateLimit-Policy header of a 429."""
     redirect_to: str | None = None
     """Answer 307 with this Location."""
 
     def applies_to(self, kind: str) -> bool:
         """Whether the fault covers a request of *kind* (``api`` or ``file``)."""
         return self.on in ("any", kind)
+
+
+@dataclass(frozen=True)
+class RateLimitWindow:
+    """The Hub's fixed-window quota: *limit* requests per *window* seconds, then 429."""
+
+    limit: int
+    window: float
 
 
 @dataclass
@@ -157,6 +175,7 @@ class SeenRequest:
     authorization: str | None
     at: float  # time.monotonic() when it arrived
     faulted: bool = False  # an injected fault answered it
+    rate_limited: bool = False  # the rate-limit window was used up: answered 429
 
     @property
     def authorized(self) -> bool:
@@ -179,7 +198,9 @@ def fake_sha(text: str) -> str:
 class FakeHub:
     """A fake Hub server on 127.0.0.1 (a free port), started and stopped as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, latency: float = 0.0, rate_limit: RateLimitWindow | None = None) -> None:
+        """*latency*: seconds added to every answer; *rate_limit*: a fixed-window quota
+        (one window for all requests, API and files alike)."""
         self._lock = threading.Lock()
         self._repos: dict[tuple[str, str], FakeRepo] = {}
         self._faults: dict[str, list[Fault]] = {}
@@ -187,6 +208,12 @@ class FakeHub:
         self._stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.latency = latency
+        self.rate_limit = rate_limit
+        self._window_start: float | None = None  # the first request opens the first window
+        self._window: tuple[int, int] = (0, 0)  # (window number, requests in it)
+        self._in_flight = 0
+        self._max_in_flight = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -322,15 +349,48 @@ class FakeHub:
         return [r for r in self.requests if r.repo_id == repo_id]
 
     def reset_log(self) -> None:
-        """Forget the requests received so far."""
+        """Forget the requests received so far (and the most answered at once)."""
         with self._lock:
             self._seen.clear()
+            self._max_in_flight = self._in_flight
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests the server was answering at the same time."""
+        with self._lock:
+            return self._max_in_flight
 
     # -- used by the handler -----------------------------------------------------------
 
     def _record(self, request: SeenRequest) -> None:
         with self._lock:
             self._seen.append(request)
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def _over_quota(self, now: float) -> int | None:
+        """Seconds until the window resets when this request is over the quota, else None."""
+        quota = self.rate_limit
+        if quota is None:
+            return None
+        with self._lock:
+            if self._window_start is None:
+                self._window_start = now
+            elapsed = now - self._window_start
+            number = int(elapsed // quota.window)
+            current, count = self._window
+            count = count + 1 if number == current else 1
+            self._window = (number, count)
+        if count <= quota.limit:
+            return None
+        return max(1, math.ceil((number + 1) * quota.window - elapsed))
 
     def _take_fault(self, repo_id: str | None, kind: str) -> Fault | None:
         with self._lock:
@@ -419,9 +479,23 @@ class _Handler(BaseHTTPRequestHandler):
         return _Route("other")
 
     def _serve(self, *, head: bool) -> None:
+        self.hub._enter()
+        try:
+            self.hub._wait(self.hub.latency)
+            self._answer(head=head)
+        finally:
+            self.hub._leave()
+
+    def _answer(self, *, head: bool) -> None:
         parts = urlsplit(self.path)
         route = self._route(parts.path)
-        fault = None if route.kind == "other" else self.hub._take_fault(route.repo_id, route.kind)
+        reset = None if route.kind == "other" else self.hub._over_quota(time.monotonic())
+        fault = None
+        if reset is not None and self.hub.rate_limit is not None:
+            limit, window = self.hub.rate_limit.limit, math.ceil(self.hub.rate_limit.window)
+            fault = Fault(status=429, rate_limit_reset=reset, rate_limit_policy=(limit, window))
+        elif route.kind != "other":
+            fault = self.hub._take_fault(route.repo_id, route.kind)
         self.hub._record(
             SeenRequest(
                 method=self.command,
@@ -434,7 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
                 filename=route.filename,
                 authorization=self.headers.get("Authorization"),
                 at=time.monotonic(),
-                faulted=fault is not None,
+                faulted=fault is not None and reset is None,
+                rate_limited=reset is not None,
             )
         )
         if route.kind == "other" or route.repo_type is None or route.repo_id is None:
@@ -499,9 +574,10 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         if fault.status == 429:
             bucket = "api" if route.kind == "api" else "resolvers"
+            quota, window = fault.rate_limit_policy
             headers = {
                 "RateLimit": f'"{bucket}";r=0;t={fault.rate_limit_reset}',
-                "RateLimit-Policy": f'"fixed window";"{bucket}";q=500;w=300',
+                "RateLimit-Policy": f'"fixed window";"{bucket}";q={quota};w={window}',
             }
             self._error(429, fault.code, "Too many requests", head=head, extra=headers)
             return True

@@ -204,7 +204,7 @@ def test_internal_error_exits_4_without_traceback(
     def broken_scan(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(cli, "scan", broken_scan)
+    monkeypatch.setattr("modelbom.engine.scan", broken_scan)  # the CLI imports it on use
     assert cli.main(["scan", str(tmp_path)]) == 4
     err = capsys.readouterr().err
     assert "internal error: RuntimeError: simulated bug" in err

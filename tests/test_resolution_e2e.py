@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakehub import FakeHub
+from tests.fakehub import FakeHub, RateLimitWindow
 from tests.support import run_cli
 
 LLAMA = {"license": "llama3.1", "datasets": ["acme/web-corpus"]}
@@ -166,3 +166,63 @@ def test_an_unreachable_hub_costs_one_failure_not_one_per_component(
         if p["name"] == "modelbom:resolution:reason"
     }
     assert reasons and all("unreachable" in r for r in reasons), reasons
+
+
+def test_a_used_up_rate_limit_window_delays_resolution_but_loses_nothing(tmp_path: Path) -> None:
+    # 30 models, and a Hub that answers 429 after 15 requests in each two-second window:
+    # every worker pauses until the window resets, then retries, within the retry cap.
+    root = tmp_path / "many"
+    root.mkdir()
+    ids = [f"acme/model-{i:02d}" for i in range(30)]
+    (root / "models.py").write_text(
+        "".join(f'm{i} = AutoModel.from_pretrained("{rid}")\n' for i, rid in enumerate(ids))
+    )
+    out = tmp_path / "bom.json"
+    with FakeHub(rate_limit=RateLimitWindow(limit=15, window=2.0)) as hub:
+        for rid in ids:
+            hub.add_model(rid, card_data={"license": "mit"})
+        proc = run_cli(
+            "scan",
+            str(root),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--strict",
+            "-o",
+            str(out),
+            env={"HF_ENDPOINT": hub.url},
+        )
+        seen = hub.requests
+    assert proc.returncode == 0, proc.stderr
+    bom = json.loads(out.read_text())
+    assert licenses(bom) == {rid: ["MIT"] for rid in ids}
+    assert any(r.rate_limited for r in seen)
+    per_id = [sum(r.repo_id == rid for r in seen) for rid in ids]
+    assert max(per_id) <= 3  # one request and at most two retries (the cap)
+    assert len(seen) == len(ids) + sum(r.rate_limited for r in seen)
+
+
+def test_requests_run_in_parallel_up_to_the_worker_count(tmp_path: Path) -> None:
+    root = tmp_path / "some"
+    root.mkdir()
+    ids = [f"acme/model-{i}" for i in range(8)]
+    (root / "models.py").write_text(
+        "".join(f'm{i} = AutoModel.from_pretrained("{rid}")\n' for i, rid in enumerate(ids))
+    )
+    with FakeHub(latency=0.5) as hub:  # a distant server: each answer takes half a second
+        for rid in ids:
+            hub.add_model(rid, card_data={"license": "mit"})
+        proc = run_cli(
+            "scan",
+            str(root),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--workers",
+            "4",
+            "--strict",
+            "-o",
+            str(tmp_path / "bom.json"),
+            env={"HF_ENDPOINT": hub.url},
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert len(hub.requests) == len(ids)
+    assert 1 < hub.max_in_flight <= 4

@@ -377,6 +377,15 @@ def test_refused_connection_is_unavailable() -> None:
         resolver.resolve(civitai(LORA_AIR))
 
 
+def test_https_checks_the_server_and_a_plain_http_one_fails_the_handshake(
+    fake: FakeServer,
+) -> None:
+    https = fake.url.replace("http://", "https://", 1)
+    client = JsonClient(https, label="CivitAI", timeout=2.0)
+    with pytest.raises(ResolverUnavailable, match="CivitAI unreachable: TLS handshake failed"):
+        client.get_json("models", "1")
+
+
 BREAKER_SCRIPT = """
 from modelbom.model import Component, Kind
 from modelbom.resolvers.base import ResolverError, ResolverUnavailable

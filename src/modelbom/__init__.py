@@ -33,6 +33,8 @@ __all__ = ["ScanOptions", "ScanResult", "__version__", "scan"]
 
 
 def __getattr__(name: str) -> Any:
+    """The public API, imported on first use: ``python -m modelbom --version`` and the
+    command line's usage errors do not pay for the engine and its crawlers."""
     if name == "scan":
         from modelbom.engine import scan
 
@@ -45,4 +47,4 @@ def __getattr__(name: str) -> Any:
         from modelbom.options import ScanOptions
 
         return ScanOptions
-    raise AttributeError(f"module 'modelbom' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

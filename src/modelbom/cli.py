@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 from modelbom import __version__
 from modelbom.config import env_settings, explicit_settings, file_settings
-from modelbom.emit import EmitOptions, OutputFormat, emitter_for
-from modelbom.emit.cyclonedx import SPEC_VERSIONS
+from modelbom.emit import CYCLONEDX_VERSIONS, EmitOptions, OutputFormat, emitter_for
 from modelbom.engine import scan
 from modelbom.errors import ModelbomError, OutputError, UsageError
 from modelbom.grouping import GroupBy, group_verdict
@@ -167,7 +166,7 @@ def build_parser(defaults: dict[str, object] | None = None) -> argparse.Argument
     )
     sc.add_argument(
         "--spec-version",
-        choices=sorted(SPEC_VERSIONS),
+        choices=list(CYCLONEDX_VERSIONS),
         default="1.6",
         help="CycloneDX specification version",
     )
@@ -371,6 +370,7 @@ def _progress(args: argparse.Namespace) -> Progress | None:
 
 
 def _run_explain(args: argparse.Namespace) -> ExitCode:
+    from modelbom.engine import scan
     from modelbom.explain import explain, find_components
 
     result = scan(_options(args, args.path, args.rev), progress=_progress(args))

@@ -6,14 +6,18 @@ from enum import StrEnum
 from typing import assert_never
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
-from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
-from modelbom.emit.findings_json import FindingsJsonEmitter
-from modelbom.emit.html import HtmlEmitter
-from modelbom.emit.markdown import MarkdownEmitter
-from modelbom.emit.sarif import SarifEmitter
-from modelbom.emit.spdx import SpdxJsonEmitter
 
-__all__ = ["EmitError", "EmitOptions", "Emitter", "OutputFormat", "emitter_for"]
+__all__ = [
+    "CYCLONEDX_VERSIONS",
+    "EmitError",
+    "EmitOptions",
+    "Emitter",
+    "OutputFormat",
+    "emitter_for",
+]
+
+CYCLONEDX_VERSIONS = ("1.6", "1.7")
+"""The CycloneDX specification versions ``--spec-version`` accepts."""
 
 
 class OutputFormat(StrEnum):
@@ -28,17 +32,30 @@ class OutputFormat(StrEnum):
 
 
 def emitter_for(fmt: OutputFormat) -> Emitter:
-    """The emitter that writes *fmt*."""
+    """The emitter that writes *fmt* (its module, and the libraries it needs, are imported
+    here: a scan pays only for the formats it writes)."""
     if fmt is OutputFormat.CYCLONEDX_JSON:
+        from modelbom.emit.cyclonedx import CycloneDxJsonEmitter
+
         return CycloneDxJsonEmitter()
     if fmt is OutputFormat.FINDINGS_JSON:
+        from modelbom.emit.findings_json import FindingsJsonEmitter
+
         return FindingsJsonEmitter()
     if fmt is OutputFormat.MARKDOWN:
+        from modelbom.emit.markdown import MarkdownEmitter
+
         return MarkdownEmitter()
     if fmt is OutputFormat.SARIF:
+        from modelbom.emit.sarif import SarifEmitter
+
         return SarifEmitter()
     if fmt is OutputFormat.SPDX_JSON:
+        from modelbom.emit.spdx import SpdxJsonEmitter
+
         return SpdxJsonEmitter()
     if fmt is OutputFormat.HTML:
+        from modelbom.emit.html import HtmlEmitter
+
         return HtmlEmitter()
     assert_never(fmt)

@@ -6,10 +6,15 @@ cannot express are added there, and reproducible mode drops the serial number an
 timestamp. The final document is validated against the official JSON schema bundled
 with the library before any byte is returned; a BOM that fails is an :class:`EmitError`
 and is never written.
+
+Validation is strict (the library's strict schema, every ``format`` the schema names
+checked) and cheap: see :mod:`modelbom.emit.validation`. The validator is built once per
+process and spec version.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -18,7 +23,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from cyclonedx.exception import MissingOptionalDependencyException
 from cyclonedx.model import ExternalReference, ExternalReferenceType, Property, XsUri
 from cyclonedx.model.bom import Bom, BomMetaData
 from cyclonedx.model.component import Component as CdxComponent
@@ -34,11 +38,12 @@ from cyclonedx.model.component_evidence import (
 from cyclonedx.model.license import DisjunctiveLicense, LicenseAcknowledgement, LicenseExpression
 from cyclonedx.output.json import BY_SCHEMA_VERSION
 from cyclonedx.schema import SchemaVersion
+from cyclonedx.schema import _res as schema_files
 from cyclonedx.spdx import is_supported_id
-from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 
 from modelbom.emit.base import EmitError, EmitOptions, Emitter
+from modelbom.emit.validation import MissingFormat, compile_validator
 from modelbom.grouping import group_verdict
 from modelbom.model import BaseModelRef, Component, Group, Kind, LicenseClaim, ScanResult
 from modelbom.model.verdict import ComponentVerdict
@@ -512,15 +517,40 @@ def _finish(
     return document
 
 
+def _load_schema(path: str | None) -> Any:
+    if path is None:  # pragma: no cover - every version modelbom writes has a JSON schema
+        raise EmitError("the CycloneDX JSON schema is missing from cyclonedx-python-lib")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@functools.cache
+def _validator(spec_version: str) -> Any:
+    """The strict schema validator of *spec_version*, built once per process.
+
+    The same schema files as cyclonedx-python-lib's ``JsonStrictValidator`` (draft 7,
+    with the SPDX, JSF and cryptography schemas it refers to), every format they name
+    checked.
+    """
+    schema = _load_schema(schema_files.BOM_JSON_STRICT[SPEC_VERSIONS[spec_version]])
+    prefix = "http://cyclonedx.org/schema/"
+    referenced = {
+        f"{prefix}spdx.SNAPSHOT.schema.json": _load_schema(schema_files.SPDX_JSON),
+        f"{prefix}jsf-0.82.SNAPSHOT.schema.json": _load_schema(schema_files.JSF),
+        f"{prefix}cryptography-defs.SNAPSHOT.schema.json": _load_schema(
+            schema_files.CRYPTOGRAPHY_DEFS
+        ),
+    }
+    try:
+        return compile_validator(schema, referenced)
+    except MissingFormat as exc:  # pragma: no cover - an installation problem
+        raise EmitError(f"CycloneDX schema validation is not available: {exc}") from None
+
+
 def validate(text: str, spec_version: str) -> str | None:
     """Validate a CycloneDX JSON document; the first error's message, or ``None``."""
-    try:
-        error = JsonStrictValidator(SPEC_VERSIONS[spec_version]).validate_str(text)
-    except MissingOptionalDependencyException as exc:  # pragma: no cover - install problem
-        raise EmitError(f"schema validation is not available: {exc}") from exc
-    if error is None:
-        return None
-    return str(error.data.message) if hasattr(error.data, "message") else str(error)
+    error = next(_validator(spec_version).iter_errors(json.loads(text)), None)
+    return None if error is None else str(error.message)
 
 
 class CycloneDxJsonEmitter(Emitter):

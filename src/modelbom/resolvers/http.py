@@ -143,14 +143,25 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, read_timeout: float, context: ssl.SSLContext) -> None:
-        super().__init__(context=context)
+    """HTTPS with the default certificate checks; the TLS context (loading the system's
+    certificates costs tens of milliseconds) is made on the first HTTPS request, so a
+    scan that never reaches a source, such as an offline one, does not pay for it."""
+
+    def __init__(self, read_timeout: float) -> None:
+        super().__init__()
         self._read_timeout = read_timeout
-        self._tls = context
+        self._tls: ssl.SSLContext | None = None
+        self._tls_lock = threading.Lock()
+
+    def _tls_context(self) -> ssl.SSLContext:
+        with self._tls_lock:
+            if self._tls is None:
+                self._tls = ssl.create_default_context()
+            return self._tls
 
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         factory = partial(_HTTPSConnection, read_timeout=self._read_timeout)
-        return self.do_open(factory, req, context=self._tls)
+        return self.do_open(factory, req, context=self._tls_context())
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
@@ -312,7 +323,7 @@ class JsonClient:
         for handler in (
             urllib.request.ProxyHandler(None if proxies is None else dict(proxies)),
             _HTTPHandler(self.read_timeout),
-            _HTTPSHandler(self.read_timeout, ssl.create_default_context()),
+            _HTTPSHandler(self.read_timeout),
             _SameOriginRedirects(),
             urllib.request.HTTPDefaultErrorHandler(),
             urllib.request.HTTPErrorProcessor(),

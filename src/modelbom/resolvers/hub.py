@@ -41,10 +41,15 @@ Network discipline:
   library's own hidden retries (huggingface_hub retries a failed download for up to a
   minute), asks for uncompressed answers and caps the bytes read (5 MiB for API
   answers, 1 MiB for a README).
-- One :class:`~modelbom.resolvers.ratelimit.RateLimiter` per resolver spaces requests
-  (default 8 per second) for every worker thread; a 429 pauses all of them until the
-  reset the Hub gave (``RateLimit`` header, plus one second), then the request is retried
-  (``max_retries``). 5xx answers are retried likewise, after a short pause.
+- The resolution stage's worker threads (``--workers``, 8 by default) bound how many
+  requests are in flight at once. One
+  :class:`~modelbom.resolvers.ratelimit.RateLimiter` per resolver caps the rate for all
+  of them (default 200 per second: it binds only against a nearby mirror, since eight
+  workers waiting on the Hub's round trips stay well below it); a 429 pauses all of them
+  until the reset the Hub gave (``RateLimit`` header, plus one second), then the request
+  is retried (``max_retries``). 5xx answers are retried likewise, after a short pause.
+  The Hub's quotas count requests per five-minute window, so spacing requests out more
+  would not let more of them through, only make every scan slower.
 - A refused connection, a connect timeout or three timeouts in a row mean the Hub is
   unreachable: :class:`~modelbom.resolvers.base.ResolverUnavailable`, and every later
   call fails at once with the same reason (a circuit breaker), so a black-holed Hub costs
@@ -348,7 +353,7 @@ class HubResolver(Resolver):
         endpoint: str | None = None,
         token: str | None = None,
         timeout: float = 10.0,
-        rate: float = 8.0,
+        rate: float = 200.0,
         max_retries: int = 2,
         *,
         download_dir: Path | None = None,
