@@ -211,6 +211,16 @@ class DevTools:
             raise DevToolsError(f"{expression}: {answer['exceptionDetails']}")
         return answer["result"].get("value")
 
+    def wait_until(self, expression: str, *, seconds: float = 10) -> Any:
+        """The value of *expression* once it is truthy (checked every 50 ms in the page),
+        or its last value after *seconds*: for effects of events the page handles later
+        (``hashchange`` fires after the click that changed the hash)."""
+        return self.evaluate(
+            "new Promise(done => { const end = Date.now() + "
+            f"{int(seconds * 1000)}; (function poll() {{ const v = ({expression}); "
+            "if (v || Date.now() > end) done(v); else setTimeout(poll, 50); })(); })"
+        )
+
     def click(self, selector: str) -> None:
         """Click the middle of the element *selector* with real mouse events."""
         box = self.evaluate(

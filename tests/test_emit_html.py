@@ -859,8 +859,8 @@ def test_sorting_filtering_and_no_network_in_chromium(
         )
         # A box of the graph leads to its row and opens the explanation.
         tools.click(f"#lineage-graph a[href='#{base}'] rect")
-        assert tools.evaluate("location.hash") == f"#{base}"
-        assert tools.evaluate(f"document.getElementById('{base}').querySelector('details').open")
+        assert tools.wait_until(f"location.hash === '#{base}'")
+        assert tools.wait_until(f"document.getElementById('{base}').querySelector('details').open")
         # The script ran under the policy, and nothing was blocked or thrown.
         problems = [
             e for e in tools.events if e["method"] in ("Runtime.exceptionThrown", "Log.entryAdded")

@@ -24,7 +24,6 @@ from modelbom.emit.cyclonedx import validate
 from modelbom.engine import scan
 from modelbom.grouping import (
     MANIFEST_MAX_BYTES,
-    GroupBy,
     build_groups,
     find_packages,
     group_verdict,
@@ -41,7 +40,7 @@ from modelbom.model import (
     ScanResult,
 )
 from modelbom.model.verdict import Verdict
-from modelbom.options import ScanOptions
+from modelbom.options import GroupBy, ScanOptions
 from modelbom.policy.model import load_policy
 from modelbom.walk import WalkOptions, open_source
 from tests.support import FIXTURES, check_golden, run_cli

@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING
 from modelbom import __version__
 from modelbom.config import env_settings, explicit_settings, file_settings
 from modelbom.emit import CYCLONEDX_VERSIONS, EmitOptions, OutputFormat, emitter_for
-from modelbom.engine import scan
 from modelbom.errors import ModelbomError, OutputError, UsageError
-from modelbom.grouping import GroupBy, group_verdict
 from modelbom.model import ScanResult
 from modelbom.model.text import display_name, display_text
-from modelbom.options import ScanOptions
+from modelbom.options import GroupBy, ScanOptions
 from modelbom.policy.model import Policy, find_policy, load_policy, revision_policy
 from modelbom.progress import Progress, TerminalProgress
 
@@ -294,6 +292,8 @@ def _summary(result: ScanResult, verbose: int = 0) -> None:
     if result.groups:
         _say(f"grouped by {result.group_by}: {_count(len(result.groups), 'group')}")
         for group in result.groups[:_MAX_UNKNOWNS_SHOWN]:
+            from modelbom.grouping import group_verdict
+
             verdict = group_verdict(group, result.chain)
             default_name = group.name in (group.path, PurePosixPath(group.path).name)
             named = "" if default_name else f" ({group.name})"
@@ -434,6 +434,8 @@ def _scan_revision(
     defaults = {**_settings_file(args, _check_root(root), rev), **env_settings()}
     defaults.pop("output", None)
     side = build_parser(defaults).parse_args(argv) if defaults else args
+    from modelbom.engine import scan
+
     result = scan(_options(side, root, rev), progress=_progress(side))
     if not side.quiet:
         commit = (result.source.commit or "")[:12]
@@ -471,6 +473,7 @@ def _run_diff(args: argparse.Namespace, argv: Sequence[str] | None) -> ExitCode:
 
 
 def _run_scan(args: argparse.Namespace) -> ExitCode:
+    from modelbom.engine import scan
     from modelbom.output import remove_stale_temporaries, write_output
 
     outputs = _outputs(args)

@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from modelbom.errors import UsageError
-from modelbom.grouping import GroupBy
 from modelbom.model.text import display_text
+from modelbom.options import GroupBy
 
 # key in the file (flag name) -> argparse destination
 FILE_KEYS: dict[str, str] = {

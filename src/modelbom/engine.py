@@ -22,7 +22,7 @@ from modelbom.crawl.cache import FILE_NAME
 from modelbom.crawl.reader import EntryReader, SourceReader
 from modelbom.crawlers import Crawler, default_crawlers
 from modelbom.errors import UsageError
-from modelbom.grouping import GroupBy, find_packages, group_components
+from modelbom.grouping import find_packages, group_components
 from modelbom.licenses.kb import KnowledgeBase
 from modelbom.model import (
     Component,
@@ -37,7 +37,7 @@ from modelbom.model import (
 )
 from modelbom.model.text import display_text
 from modelbom.model.verdict import ChainReport
-from modelbom.options import ScanOptions
+from modelbom.options import GroupBy, ScanOptions
 from modelbom.policy.evaluate import evaluate
 from modelbom.policy.model import Policy
 from modelbom.progress import NoProgress, Progress

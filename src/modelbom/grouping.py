@@ -33,7 +33,6 @@ import ast
 import configparser
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from enum import StrEnum
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -42,6 +41,7 @@ from modelbom.crawlers.manifests_python import decode_text, load_json, load_toml
 from modelbom.model import Component, Group, Kind
 from modelbom.model.text import display_text
 from modelbom.model.verdict import ChainReport, Verdict, worst
+from modelbom.options import GroupBy
 from modelbom.walk import Entry, ReadError, Source
 
 log = logging.getLogger("modelbom.grouping")
@@ -58,14 +58,6 @@ _NPM_DEPENDENCY_SECTIONS = (
     "peerDependencies",
     "optionalDependencies",
 )
-
-
-class GroupBy(StrEnum):
-    """How ``--group-by`` cuts the scanned repository into groups."""
-
-    NONE = "none"
-    PACKAGES = "packages"
-    FOLDERS = "folders"
 
 
 class _NotAPackage(Exception):

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from modelbom.grouping import GroupBy
 from modelbom.policy.model import Policy
 
 # The most any crawler may read of one file, whatever it asks for.
 DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024
+
+
+class GroupBy(StrEnum):
+    """How ``--group-by`` cuts the scanned repository into groups (see modelbom.grouping)."""
+
+    NONE = "none"
+    PACKAGES = "packages"
+    FOLDERS = "folders"
 
 
 class ScanOptions(BaseModel):

@@ -22,11 +22,12 @@ from collections.abc import Iterable, Sequence
 
 from modelbom.emit.base import EmitOptions, Emitter
 from modelbom.explain import path_from_artifact
-from modelbom.grouping import GroupBy, group_verdict
+from modelbom.grouping import group_verdict
 from modelbom.licenses.chain import component_label
 from modelbom.licenses.terms import Terms
 from modelbom.model import Component, Group, Kind, ScanResult
 from modelbom.model.verdict import ChainReport, ComponentVerdict, Contribution, RuleResult, Verdict
+from modelbom.options import GroupBy
 
 NOT_COMPUTED = "The license chain was not computed for this scan, so there is no verdict."
 

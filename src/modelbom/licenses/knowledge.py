@@ -243,7 +243,11 @@ def parse_document(text: str, *, fast: bool = False) -> dict[str, LicenseEntry]:
     faster on the shipped file, whose parse is part of every scan's start-up)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
     try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        parser = loader(text)  # a safe loader: no Python objects are ever constructed
+        try:
+            document = parser.get_single_data()
+        finally:
+            parser.dispose()
     except (yaml.YAMLError, ValueError) as err:  # ValueError: an impossible date
         raise KnowledgeBaseError(f"terms.yaml is not valid YAML: {err}") from err
     if not isinstance(document, dict) or not document:
