@@ -158,7 +158,7 @@ def modelbom(*args: str) -> list[str]:
     return [sys.executable, "-m", "modelbom", *args]
 
 
-_SUMMARY = re.compile(r"scanned (\d+) files? \((\d+) crawled\)")
+_SUMMARY = re.compile(r"scanned \D*?(\d+) files? \((\d+) crawled\)")
 
 
 def listed_files(stderr: str) -> tuple[int, int]:

@@ -188,6 +188,12 @@ def test_a_malformed_bom_fails_with_the_reason(component: dict[str, Any], messag
     assert error is not None and message in error
 
 
+def test_the_command_line_offers_every_spec_version_the_emitter_writes() -> None:
+    from modelbom.emit import CYCLONEDX_VERSIONS
+
+    assert sorted(CYCLONEDX_VERSIONS) == sorted(SPEC_VERSIONS)
+
+
 def test_the_version_answers_without_importing_the_engine_or_the_validators() -> None:
     code = (
         "import sys, modelbom.cli\n"

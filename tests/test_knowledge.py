@@ -537,3 +537,8 @@ def test_civitai_terms_join_with_a_base_model() -> None:
     combined = civitai.join(base)
     assert combined.commercial_use is Permission.CONDITIONAL
     assert "creativeml-openrail-m-use-restrictions" in combined.use_restrictions
+
+
+def test_the_shipped_file_reads_the_same_with_libyaml() -> None:
+    text = resources.files("modelbom.licenses").joinpath("data/terms.yaml").read_text("utf-8")
+    assert parse_document(text, fast=True) == parse_document(text)

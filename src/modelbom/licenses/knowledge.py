@@ -241,13 +241,8 @@ def parse_document(text: str, *, fast: bool = False) -> dict[str, LicenseEntry]:
 
     *fast* parses with libyaml when PyYAML has it (the same safe constructors; six times
     faster on the shipped file, whose parse is part of every scan's start-up)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader) if fast else yaml.SafeLoader
     try:
-        parser = loader(text)  # a safe loader: no Python objects are ever constructed
-        try:
-            document = parser.get_single_data()
-        finally:
-            parser.dispose()
+        document = _safe_load_c(text) if fast else yaml.safe_load(text)
     except (yaml.YAMLError, ValueError) as err:  # ValueError: an impossible date
         raise KnowledgeBaseError(f"terms.yaml is not valid YAML: {err}") from err
     if not isinstance(document, dict) or not document:
@@ -258,6 +253,19 @@ def parse_document(text: str, *, fast: bool = False) -> dict[str, LicenseEntry]:
             raise KnowledgeBaseError(f"license ids must be strings, not {license_id!r}")
         entries[license_id] = _entry(license_id, raw)
     return entries
+
+
+def _safe_load_c(text: str) -> Any:
+    """``yaml.safe_load`` with libyaml's parser: the same safe constructor (plain
+    scalars, lists and mappings only), as ``safe_load`` does it with the pure-Python one."""
+    safe_loader = getattr(yaml, "CSafeLoader", None)
+    if safe_loader is None:  # PyYAML built without libyaml
+        return yaml.safe_load(text)
+    loader = safe_loader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 @cache
