@@ -18,7 +18,8 @@ Usage: ``python scripts/bench.py [--quick] [--sizes N ...] [--modes git fs] ...`
    - **cold**, git mode (the file list from ``git ls-files``): a new, empty
      ``--cache-dir``, nothing remembered from an earlier scan;
    - **warm**, git mode: the same cache again after one Python file changed (the file
-     is restored afterwards, so the cached repository stays as generated);
+     is restored afterwards, also on Ctrl-C or SIGTERM, and a kept repository is reset
+     to its commit before use, so it stays as generated);
    - **cold**, file-system mode (``--no-git``: a walk honouring ``.gitignore``), for
      repositories up to ``--fs-up-to`` files (10,000 by default: at 100,000 a second
      cold scan costs minutes and shows the same thing).
@@ -54,6 +55,7 @@ import platform
 import random
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -142,7 +144,13 @@ def run_timed(command: Sequence[str], env: dict[str, str] | None = None) -> Run:
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        _, status, usage = os.wait4(proc.pid, 0)
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: leave no scan running behind
+            done.set()
+            proc.kill()
+            proc.wait()
+            raise
         wall = time.perf_counter() - start
         done.set()
         poller.join()
@@ -814,7 +822,11 @@ def generated(base: Path, total: int, seed: int, fresh: bool) -> BenchRepo:
         building.rename(folder)
         print(f"generated in {time.perf_counter() - started:.0f} s", flush=True)
     info = json.loads(marker.read_text())
-    return BenchRepo(folder / "repo", int(info["files"]), int(info["bytes"]), str(info["touch"]))
+    root = folder / "repo"
+    # A run killed during its warm scan leaves the changed file behind: put back what the
+    # commit holds (tracked files only; the untracked weight file is left alone).
+    _git(root, "checkout", "-q", "--", ".")
+    return BenchRepo(root, int(info["files"]), int(info["bytes"]), str(info["touch"]))
 
 
 # -- the figures ------------------------------------------------------------------------------
@@ -1226,6 +1238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for part in ("corpus", "startup", "weights", "resolution"):
         parser.add_argument(f"--skip-{part}", action="store_true")
     args = parser.parse_args(argv)
+    # On SIGTERM (a timeout, a kill), unwind like on Ctrl-C, so that the file changed for
+    # the warm scan is restored and temporary folders are removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     if args.bench_dir is None:
         env = os.environ.get("MODELBOM_BENCH_DIR")
         args.bench_dir = Path(env) if env else Path.home() / ".cache" / "modelbom-bench"
