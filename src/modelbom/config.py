@@ -207,19 +207,29 @@ def file_settings(root: Path, *, rev: str | None = None) -> dict[str, object]:
     if found is None:
         return {}
     source, table = found
-    shown = display_text(str(source))
+    return _table_settings(
+        table,
+        FILE_KEYS,
+        display_text(str(source)),
+        "not a setting a repository may choose (allowed: {allowed}; endpoints, tokens, "
+        "outputs, the cache, --python-env and --rev come from the command line or the "
+        "environment only)",
+    )
+
+
+def _table_settings(
+    table: Mapping[str, Any], keys: Mapping[str, str], shown: str, refusal: str
+) -> dict[str, object]:
+    """The settings of *table* (its policy keys left out), by argparse destination; a key
+    not in *keys* is a usage error saying *refusal* (``{allowed}`` lists the keys)."""
     out: dict[str, object] = {}
     for key, value in table.items():
         if key in _POLICY_KEYS:
             continue
-        dest = FILE_KEYS.get(key)
+        dest = keys.get(key)
         if dest is None:
-            allowed = ", ".join(sorted(FILE_KEYS))
-            raise UsageError(
-                f"{shown}: {key}: not a setting a repository may choose (allowed: {allowed}; "
-                "endpoints, tokens, outputs, the cache, --python-env and --rev come from "
-                "the command line or the environment only)"
-            )
+            allowed = ", ".join(sorted(keys))
+            raise UsageError(f"{shown}: {key}: " + refusal.format(allowed=allowed))
         out[dest] = _convert(dest, value, f"{shown}: {key}")
     return out
 
@@ -258,21 +268,13 @@ def explicit_settings(path: Path) -> dict[str, object]:
         table = document.get("tool", {}).get("modelbom", {})
     if not isinstance(table, dict):
         raise UsageError(f"--config {shown}: [tool.modelbom] is not a table")
-    keys = {**FILE_KEYS, **TRUSTED_KEYS}
-    out: dict[str, object] = {}
-    for key, value in table.items():
-        if key in _POLICY_KEYS:
-            continue
-        dest = keys.get(key)
-        if dest is None:
-            allowed = ", ".join(sorted(keys))
-            raise UsageError(
-                f"{shown}: {key}: not a setting (allowed: {allowed}; endpoints and tokens "
-                "come from the environment only)"
-            )
-        converted = _convert(dest, value, f"{shown}: {key}")
-        out[dest] = _relative_to(path.parent, dest, converted)
-    return out
+    settings = _table_settings(
+        table,
+        {**FILE_KEYS, **TRUSTED_KEYS},
+        shown,
+        "not a setting (allowed: {allowed}; endpoints and tokens come from the environment only)",
+    )
+    return {dest: _relative_to(path.parent, dest, v) for dest, v in settings.items()}
 
 
 def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, object]:
